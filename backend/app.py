@@ -1,0 +1,116 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+from litestar import Litestar, Request
+from litestar.config.app import ExperimentalFeatures
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+
+from backend import db
+from backend.errors import UnsupportedMediaType
+from backend.geo.endpoints import AdministrativeUnitController
+from backend.health.endpoints import HealthController
+from backend.jobs import job_app
+from backend.middleware import RequestContextMiddleware, UnitOfWorkMiddleware
+from backend.problems import exception_handler
+from backend.settings import Settings, load_settings
+from mobile_bridge.etag import ETagMiddleware
+from mobile_bridge.idempotency import IdempotencyMiddleware
+
+log = logging.getLogger("ctn.app")
+
+ROUTE_HANDLERS: list[Any] = [HealthController, AdministrativeUnitController]
+
+JSON_TYPES = ("application/json",)
+
+
+async def check_content_type(request: Request[Any, Any, Any]) -> None:
+    """415 for a body in a media type the route does not read (default: JSON only)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    handler = request.scope["route_handler"]
+    if "data" not in handler.parsed_fn_signature.parameters:
+        return
+    if (
+        request.headers.get("content-length", "0") == "0"
+        and "transfer-encoding" not in request.headers
+    ):
+        return
+    accepted = handler.opt.get("accepts", JSON_TYPES)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in accepted and not (
+        "application/json" in accepted and media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType(accepted=list(accepted))
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> Litestar:
+    """The application. `run_worker` runs the job worker inside this process (`ctn demo`)."""
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.open_pool(settings)
+        try:
+            async with job_app.open_async():
+                worker: asyncio.Task[None] | None = None
+                if run_worker:
+                    worker = asyncio.create_task(
+                        job_app.run_worker_async(
+                            concurrency=settings.worker_concurrency,
+                            install_signal_handlers=False,
+                            name="in-process",
+                        )
+                    )
+                try:
+                    yield
+                finally:
+                    if worker is not None:
+                        worker.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await worker
+        finally:
+            await db.close_pool()
+
+    def provide_settings() -> Settings:
+        return settings
+
+    app = Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        lifespan=[lifespan],
+        dependencies={"settings": Provide(provide_settings, use_cache=True, sync_to_thread=False)},
+        # Outermost first. Idempotency runs inside the request's transaction, so a stored
+        # response is committed with the work it describes.
+        middleware=[
+            cast("Any", UnitOfWorkMiddleware),
+            DefineMiddleware(
+                cast("Any", IdempotencyMiddleware), ttl_hours=settings.idempotency_ttl_hours
+            ),
+            cast("Any", ETagMiddleware),
+        ],
+        before_request=check_content_type,
+        exception_handlers={Exception: exception_handler},
+        openapi_config=OpenAPIConfig(
+            title="C-ThaiNguyen API",
+            version="1.0.0",
+            description="API của ứng dụng công dân C-ThaiNguyen (tỉnh Thái Nguyên).",
+            path="/schema",
+            render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        logging_config=None,
+        request_max_body_size=10 * 1024 * 1024,
+        experimental_features=list[ExperimentalFeatures](),
+    )
+    # Wrap the whole application (router and exception handling included) so that 404s and
+    # 405s get a request id and an access-log line too.
+    app.asgi_handler = cast("Any", RequestContextMiddleware(cast("Any", app.asgi_handler)))
+    return app

@@ -1,0 +1,275 @@
+"""`ctn`: the command line of the C-ThaiNguyen backend.
+
+Modules that read the settings at import (the Piccolo engine, the job queue) are imported
+inside the commands, after the environment is final: `ctn demo` sets DATABASE_URL to the
+embedded PostgreSQL it has just started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from backend.settings import Settings, SettingsError, describe, load_settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        click.echo(f"ctn: {exc}", err=True)
+        sys.exit(2)
+
+
+def _run(coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(coro())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """C-ThaiNguyen backend."""
+
+
+# --- migrate / seed ----------------------------------------------------------------------
+
+
+async def _migrate(settings: Settings) -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from backend.db import unit_of_work
+    from backend.geo.service import do_sync_units
+
+    click.echo("→ applying migrations")
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise click.ClickException(f"migrations failed: {result.message}")
+    click.echo("→ loading administrative units from vietnam-provinces")
+    async with unit_of_work():
+        report = await do_sync_units(settings.province_code)
+    click.echo(
+        f"  {report.units} units of province {report.province_code} "
+        f"({report.inserted} new, {report.removed} removed)"
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Apply all pending migrations and load reference data (idempotent)."""
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+    _run(lambda: _migrate(settings))
+    click.echo("✔ database up to date")
+
+
+async def _seed(settings: Settings, *, only_first_time: bool) -> None:
+    from seed.demo import load_demo_data
+
+    await load_demo_data(settings, only_first_time=only_first_time, echo=click.echo)
+
+
+@main.command()
+def seed() -> None:
+    """Load the demo data (idempotent: running it again changes nothing)."""
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+    _run(lambda: _seed(settings, only_first_time=False))
+    click.echo("✔ demo data loaded")
+
+
+# --- serve / worker ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default CTN_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default CTN_PORT).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="HTTP worker processes.",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the API in production: settings from the environment, no embedded database."""
+    import uvicorn
+
+    from backend.logs import configure_logging
+
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="Jobs run at once (default CTN_WORKER_CONCURRENCY).",
+)
+@click.option("--queue", "queues", multiple=True, help="Only these queues (repeatable).")
+def worker(concurrency: int | None, queues: tuple[str, ...]) -> None:
+    """Run background jobs until SIGINT/SIGTERM."""
+    from backend.logs import configure_logging
+
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        from backend import db
+        from backend.jobs import job_app
+
+        await db.open_pool(settings)
+        try:
+            async with job_app.open_async():
+                options: dict[str, Any] = {
+                    "concurrency": concurrency or settings.worker_concurrency,
+                    "name": "ctn-worker",
+                }
+                if queues:
+                    options["queues"] = list(queues)
+                await job_app.run_worker_async(**options)
+        finally:
+            await db.close_pool()
+
+    _run(run)
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the database and media live (default CTN_DATA_DIR or ./var).",
+)
+@click.option("--reset", is_flag=True, help="Start from empty data.")
+def demo(host: str, port: int, data_dir: Path | None, reset: bool) -> None:
+    """Run everything on this machine: a private PostgreSQL, migrations, demo data, the
+    background worker and the API on http://HOST:PORT (OpenAPI at /schema)."""
+    from backend.embedded import EmbeddedPostgres
+
+    settings = _settings()
+    data_dir = (data_dir or Path(settings.data_dir)).resolve()
+    if reset:
+        click.echo(f"→ removing the data in {data_dir}")
+        EmbeddedPostgres.wipe(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    # Signals that arrive while starting up or shutting down must not skip the clean-up
+    # below; uvicorn takes them over while it serves and re-raises them when it stops.
+    stopping: list[int] = []
+
+    def remember(signum: int, frame: Any) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, remember)
+    signal.signal(signal.SIGINT, remember)
+
+    postgres = EmbeddedPostgres(data_dir)
+    click.echo(f"→ starting PostgreSQL in {postgres.pgdata}")
+    try:
+        url = postgres.start()
+        os.environ["DATABASE_URL"] = url
+        os.environ["CTN_DATA_DIR"] = str(data_dir)
+        settings = _settings()
+        if not stopping:
+            _run(lambda: _demo(settings, host, port, stopping))
+    finally:
+        click.echo("→ stopping PostgreSQL")
+        postgres.stop()
+    click.echo("✔ stopped")
+
+
+async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -> None:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.logs import configure_logging
+
+    await _migrate(settings)
+    await _seed(settings, only_first_time=True)
+    if stopping:
+        return
+    configure_logging(settings.log_level)
+    click.echo(
+        f"✔ C-ThaiNguyen is running on http://{host}:{port} (OpenAPI: /schema); Ctrl-C stops"
+    )
+    config = uvicorn.Config(
+        create_app(settings, run_worker=True),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
+    await uvicorn.Server(config).serve()
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+@main.command()
+def check() -> None:
+    """Print each setting and where it comes from, then test every configured component."""
+    settings = _settings()
+    rows = describe(settings)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        click.echo(f"{name:<{width}}  {value or '(unset)'}  [{source}]")
+    if not settings.database_url:
+        _fail_no_database()
+
+    async def run() -> bool:
+        from backend.health.service import check_readiness
+        from backend.jobs import job_app
+
+        try:
+            async with job_app.open_async():
+                readiness = await check_readiness(settings)
+        except Exception as exc:  # the queue's pool could not even open
+            click.echo(f"✘ job_queue: {type(exc).__name__}: {exc}")
+            return False
+        for item in readiness.checks:
+            mark = "✔" if item.ok else "✘"
+            click.echo(f"{mark} {item.name}" + (f": {item.error}" if item.error else ""))
+        return readiness.ready
+
+    sys.exit(0 if _run(run) else 1)
+
+
+def _fail_no_database() -> None:
+    click.echo(
+        "ctn: DATABASE_URL is not set (expected postgresql://…; `ctn demo` needs none)", err=True
+    )
+    sys.exit(2)

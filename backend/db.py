@@ -1,0 +1,193 @@
+"""Database access at the edge: the engine, the connection pool, and units of work.
+
+One transaction per request or per job is opened here (by the HTTP middleware or the job
+wrapper); services and repositories never commit. Piccolo keeps the current transaction in a
+ContextVar, so every query made while a unit of work is open runs inside it. A unit of work
+opened inside another one becomes a savepoint, so a test's outer transaction holds everything
+and a failed request inside it still rolls back only its own work.
+
+Side effects outside the database (job enqueues, pushes, deletes in object storage) are
+registered with `after_commit` and run only once the outermost transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar, Token
+from typing import Any
+
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction, Savepoint
+
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[Any]]
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("ctn_unit_of_work", default=None)
+
+
+def engine() -> PostgresEngine:
+    db = engine_finder()
+    if not isinstance(db, PostgresEngine):  # pragma: no cover - configuration error
+        raise RuntimeError("piccolo_conf must define a PostgresEngine")
+    return db
+
+
+async def open_pool(settings: Settings) -> None:
+    db = engine()
+    if db.pool is None:
+        await db.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if db.pool is not None:
+        await db.close_connection_pool()
+
+
+class UnitOfWork:
+    """A transaction (or a savepoint inside an enclosing unit of work) with commit hooks."""
+
+    def __init__(self) -> None:
+        self._parent: UnitOfWork | None = None
+        self._transaction: PostgresTransaction | None = None
+        self._savepoint: Savepoint | None = None
+        self._token: Token[UnitOfWork | None] | None = None
+        self._after_commit: list[AfterCommit] = []
+        self.finished = False
+
+    async def begin(self) -> UnitOfWork:
+        self._parent = _current.get()
+        if self._parent is not None:
+            assert self._parent._transaction is not None
+            self._transaction = self._parent._transaction
+            self._savepoint = await self._transaction.savepoint()
+        else:
+            # Piccolo's own __aenter__/__aexit__ would leak the connection when COMMIT fails,
+            # so the steps are done here: acquire, BEGIN, publish in Piccolo's ContextVar.
+            db = engine()
+            transaction = db.transaction(allow_nested=False)
+            transaction.connection = await transaction.get_connection()
+            transaction.transaction = transaction.connection.transaction()
+            try:
+                await transaction.begin()
+            except BaseException:
+                await _release(transaction)
+                raise
+            transaction.context = db.current_transaction.set(transaction)
+            self._transaction = transaction
+        self._token = _current.set(self)
+        return self
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self._reset()
+        if self._savepoint is not None:
+            await self._savepoint.release()
+            assert self._parent is not None
+            self._parent._after_commit.extend(self._after_commit)
+            return
+        assert self._transaction is not None
+        try:
+            await self._transaction.commit()
+        finally:
+            await _release(self._transaction)
+        await _run_callbacks(self._after_commit)
+
+    async def rollback(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self._reset()
+        self._after_commit.clear()
+        if self._savepoint is not None:
+            await self._savepoint.rollback_to()
+            return
+        assert self._transaction is not None
+        try:
+            await self._transaction.rollback()
+        finally:
+            await _release(self._transaction)
+
+    def _reset(self) -> None:
+        if self._token is not None:
+            with contextlib.suppress(ValueError):  # reset from another context (test teardown)
+                _current.reset(self._token)
+            self._token = None
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work() -> AsyncIterator[UnitOfWork]:
+    """Commit when the block ends normally, roll back when it raises."""
+    uow = await UnitOfWork().begin()
+    try:
+        yield uow
+    except BaseException:
+        await uow.rollback()
+        raise
+    else:
+        await uow.commit()
+
+
+def current_unit_of_work() -> UnitOfWork | None:
+    return _current.get()
+
+
+async def after_commit(callback: AfterCommit) -> None:
+    """Run `callback` once the current transaction commits, or now if there is none.
+
+    Dropped if the transaction rolls back, so a failed request leaves no job enqueued and no
+    push sent.
+    """
+    uow = _current.get()
+    if uow is None or uow.finished:
+        await callback()
+    else:
+        uow.after_commit(callback)
+
+
+async def _release(transaction: PostgresTransaction) -> None:
+    """Give the connection back (the pool resets it) and clear Piccolo's ContextVar."""
+    db = transaction.engine
+    if getattr(transaction, "context", None) is not None:
+        with contextlib.suppress(ValueError):  # set in another context (test teardown)
+            db.current_transaction.reset(transaction.context)
+    if db.pool is not None:
+        await db.pool.release(transaction.connection)
+    else:
+        await transaction.connection.close()
+
+
+async def _run_callbacks(callbacks: list[AfterCommit]) -> None:
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            # The transaction is already committed; a failing side effect must not turn a
+            # successful request into an error. It is logged for the operators.
+            log.exception("after-commit callback failed")
+
+
+async def ping(timeout: float) -> None:
+    """Raise if the database does not answer `SELECT 1` within `timeout` seconds."""
+    db = engine()
+    async with asyncio.timeout(timeout):
+        if db.pool is not None:
+            async with db.pool.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+        else:
+            connection = await db.get_new_connection()
+            try:
+                await connection.fetchval("SELECT 1")
+            finally:
+                await connection.close()

@@ -1,0 +1,1 @@
+"""Administrative units of Thái Nguyên (communes and wards after July 2025)."""

@@ -1,0 +1,64 @@
+"""Structured JSON logs, one object per line, on standard output.
+
+What may be logged is decided by the callers: request lines carry the method, the route
+template (never the raw path, which may hold identifiers), the status, the duration and the
+request id. Bodies, tokens, cookies, personal identification numbers and names are never
+passed to a logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+request_id_var: ContextVar[str | None] = ContextVar("ctn_request_id", default=None)
+
+_encoder = msgspec.json.Encoder()
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info:
+            entry["exc"] = "".join(traceback.format_exception(*record.exc_info))
+        return _encoder.encode(entry).decode()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every logger (ours, uvicorn's, procrastinate's) through the JSON formatter."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "procrastinate"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    # uvicorn's access log prints client addresses and raw paths: ours replaces it.
+    logging.getLogger("uvicorn.access").disabled = True
+    # procrastinate logs job arguments at INFO; those may one day carry identifiers.
+    logging.getLogger("procrastinate").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("asyncio").setLevel(logging.WARNING)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def log_fields(logger: logging.Logger, level: int, msg: str, **fields: Any) -> None:
+    logger.log(level, msg, extra={"fields": fields})

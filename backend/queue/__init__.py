@@ -1,0 +1,1 @@
+"""The job queue's schema (procrastinate's tables), applied as a Piccolo migration."""

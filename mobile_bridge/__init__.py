@@ -1,0 +1,1 @@
+"""What only the mobile app needs: idempotency keys, cursor pagination, ETags, app config."""

@@ -1,0 +1,136 @@
+"""`Idempotency-Key` on POST, PUT and PATCH (draft-ietf-httpapi-idempotency-key-header).
+
+The first response (status, headers, body) is stored with the request's own work, in the same
+transaction, for `CTN_IDEMPOTENCY_TTL_HOURS`; a retry with the same key and the same request
+gets it again with `Idempotent-Replayed: true`. The same key with a different request is a 409.
+Only successful responses (< 400) are stored: a failed request rolls back, key included, and
+its retry runs again. Keys are scoped to the signed-in person (or to anonymous callers).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from backend.db import current_unit_of_work
+from backend.middleware import ASGIApp, Message, Receive, Scope, Send
+from mobile_bridge.errors import IdempotencyBodyTooLarge, IdempotencyKeyInvalid
+from mobile_bridge.service import (
+    StoredResponse,
+    check_idempotency_key,
+    do_forget,
+    do_store_response,
+    fingerprint,
+)
+
+HEADER = b"idempotency-key"
+MAX_BODY = 1024 * 1024
+MAX_STORED_RESPONSE = 1024 * 1024
+METHODS = frozenset({"POST", "PUT", "PATCH"})
+_NOT_REPLAYED = {b"set-cookie", b"date", b"content-length", b"x-request-id", b"server"}
+
+
+def principal_of(scope: Scope) -> str:
+    """Whose namespace the key lives in: the authenticated person's id, else anonymous."""
+    user: Any = scope.get("user")
+    person_id = getattr(user, "id", None)
+    return f"person:{person_id}" if person_id is not None else "anonymous"
+
+
+def _valid_key(value: bytes) -> bool:
+    return 1 <= len(value) <= 255 and all(0x20 < b < 0x7F for b in value)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, ttl_hours: int = 24) -> None:
+        self.app = app
+        self.ttl = timedelta(hours=ttl_hours)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_key = headers.get(HEADER)
+        if raw_key is None or current_unit_of_work() is None:
+            await self.app(scope, receive, send)
+            return
+        if not _valid_key(raw_key):
+            raise IdempotencyKeyInvalid()
+        body = await _read_body(receive)
+        scope_key = f"{principal_of(scope)}|{raw_key.decode()}"
+        request_fingerprint = fingerprint(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            headers.get(b"content-type", b"").decode("latin-1"),
+            body,
+        )
+        stored = await check_idempotency_key(scope_key, request_fingerprint, self.ttl)
+        if stored is not None:
+            await _replay(stored, send)
+            return
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def record(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            response_body = b"".join(chunks)
+            status = start["status"]
+            if status < 400:
+                if len(response_body) <= MAX_STORED_RESPONSE:
+                    kept = [
+                        (k.decode("latin-1"), v.decode("latin-1"))
+                        for k, v in start.get("headers", [])
+                        if k.lower() not in _NOT_REPLAYED
+                    ]
+                    await do_store_response(scope_key, StoredResponse(status, kept, response_body))
+                else:
+                    await do_forget(scope_key)
+            await send(start)
+            await send({"type": "http.response.body", "body": response_body, "more_body": False})
+
+        replayed = False
+
+        async def replay_receive() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay_receive, record)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise IdempotencyBodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _replay(stored: StoredResponse, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
+    headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body, "more_body": False})
