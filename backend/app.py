@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 from litestar import Litestar, Request
@@ -53,13 +53,22 @@ async def check_content_type(request: Request[Any, Any, Any]) -> None:
         raise UnsupportedMediaType(accepted=list(accepted))
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> Litestar:
-    """The application. `run_worker` runs the job worker inside this process (`ctn demo`)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    run_worker: bool = False,
+    extra_route_handlers: Sequence[Any] = (),
+) -> Litestar:
+    """The application. `run_worker` runs the job worker inside this process (`ctn demo`).
+
+    The lifespan opens the database pool and the job queue unless they are already open (the
+    test suite opens them once for the session) and closes only what it opened.
+    """
     settings = settings or load_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await db.open_pool(settings)
+        opened_pool = await db.open_pool(settings)
         try:
             async with job_app.open_async():
                 worker: asyncio.Task[None] | None = None
@@ -79,13 +88,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
                         with contextlib.suppress(asyncio.CancelledError):
                             await worker
         finally:
-            await db.close_pool()
+            if opened_pool:
+                await db.close_pool()
 
     def provide_settings() -> Settings:
         return settings
 
     app = Litestar(
-        route_handlers=ROUTE_HANDLERS,
+        route_handlers=[*ROUTE_HANDLERS, *extra_route_handlers],
         lifespan=[lifespan],
         dependencies={"settings": Provide(provide_settings, use_cache=True, sync_to_thread=False)},
         # Outermost first. Idempotency runs inside the request's transaction, so a stored

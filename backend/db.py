@@ -38,10 +38,13 @@ def engine() -> PostgresEngine:
     return db
 
 
-async def open_pool(settings: Settings) -> None:
+async def open_pool(settings: Settings) -> bool:
+    """Open the connection pool; False when it was already open."""
     db = engine()
-    if db.pool is None:
-        await db.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    if db.pool is not None:
+        return False
+    await db.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    return True
 
 
 async def close_pool() -> None:

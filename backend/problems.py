@@ -13,11 +13,13 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
     MethodNotAllowedException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     TooManyRequestsException,
     ValidationException,
 )
@@ -83,6 +85,8 @@ def to_app_error(exc: Exception) -> errors.AppError:
         return exc
     if isinstance(exc, ValidationException):
         return _validation_error(exc)
+    if isinstance(exc, ClientException) and isinstance(exc.__cause__, SerializationException):
+        return errors.MalformedBody()
     if isinstance(exc, NotFoundException):
         return errors.NotFound()
     if isinstance(exc, MethodNotAllowedException):

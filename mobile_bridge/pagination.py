@@ -12,7 +12,7 @@ import binascii
 from typing import Annotated, Any
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from mobile_bridge.errors import InvalidCursor
 
@@ -27,9 +27,11 @@ class PageRequest(msgspec.Struct, frozen=True):
 
 def page_request(
     cursor: Annotated[
-        str | None, Parameter(description="next_cursor of the previous page", max_length=512)
+        str | None, QueryParameter(description="next_cursor of the previous page", max_length=512)
     ] = None,
-    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")
+    ] = DEFAULT_LIMIT,
 ) -> PageRequest:
     """Litestar dependency: `cursor` and `limit` query parameters, validated."""
     return PageRequest(cursor=cursor, limit=limit)

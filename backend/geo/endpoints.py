@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from backend.geo import service
@@ -23,23 +23,24 @@ class AdministrativeUnitController(Controller):
     @get("/", opt={"etag": True, "cache_control": "public, max-age=3600"})
     async def list_units(
         self,
-        page: PageRequest,
+        page: NamedDependency[PageRequest],
         q: Annotated[
-            str | None, Parameter(description="name, diacritics optional", max_length=100)
+            str | None, QueryParameter(description="name, diacritics optional", max_length=100)
         ] = None,
         division_type: Annotated[
-            str | None, Parameter(query="type", description="xã, phường or đặc khu", max_length=20)
+            str | None,
+            QueryParameter(name="type", description="xã, phường or đặc khu", max_length=20),
         ] = None,
     ) -> AdministrativeUnitPage:
         """Communes and wards of the province, ordered by code."""
         return await service.list_units(page, query=q, division_type=division_type)
 
     @get("/{code:str}", opt={"etag": True, "cache_control": "public, max-age=3600"})
-    async def get_unit(self, code: str) -> AdministrativeUnit:
+    async def get_unit(self, code: FromPath[str]) -> AdministrativeUnit:
         return await service.get_unit(code)
 
     @post("/sync", status_code=HTTP_202_ACCEPTED)
-    async def sync_units(self, settings: Settings) -> SyncAccepted:
+    async def sync_units(self, settings: NamedDependency[Settings]) -> SyncAccepted:
         """Re-load the units from the installed `vietnam-provinces` package, in the background."""
         await defer(sync_admin_units, province_code=settings.province_code)
         return SyncAccepted(status="queued")

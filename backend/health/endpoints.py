@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from backend.health import service
 from backend.health.errors import NotReady
@@ -23,7 +24,7 @@ class HealthController(Controller):
         return Liveness(status="ok")
 
     @get("/ready", opt=PROBE_OPT)
-    async def ready(self, settings: Settings) -> Readiness:
+    async def ready(self, settings: NamedDependency[Settings]) -> Readiness:
         """The database answers, the media directory is writable, the job queue is reachable.
         503 problem+json naming the failed checks otherwise."""
         readiness = await service.check_readiness(settings)
