@@ -8,6 +8,7 @@ embedded PostgreSQL it has just started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -251,15 +252,27 @@ def check() -> None:
         _fail_no_database()
 
     async def run() -> bool:
+        from backend.health.schemas import Check, Readiness
         from backend.health.service import check_readiness
         from backend.jobs import job_app
 
-        try:
-            async with job_app.open_async():
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout(settings.db_timeout_seconds):
+                    await stack.enter_async_context(job_app.open_async())
+            except Exception as exc:  # the queue's pool could not even open
                 readiness = await check_readiness(settings)
-        except Exception as exc:  # the queue's pool could not even open
-            click.echo(f"✘ job_queue: {type(exc).__name__}: {exc}")
-            return False
+                readiness = Readiness(
+                    ready=False,
+                    checks=[
+                        c
+                        if c.name != "job_queue"
+                        else Check("job_queue", False, type(exc).__name__)
+                        for c in readiness.checks
+                    ],
+                )
+            else:
+                readiness = await check_readiness(settings)
         for item in readiness.checks:
             mark = "✔" if item.ok else "✘"
             click.echo(f"{mark} {item.name}" + (f": {item.error}" if item.error else ""))

@@ -1,0 +1,77 @@
+"""Cheap checks that keep the layers apart (see ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ["backend", "mobile_bridge", "seed", "content", "mooc", "notifications"]
+# Files allowed to touch Piccolo tables and queries.
+QUERY_FILES = {"repository.py", "tables.py", "piccolo_app.py"}
+# Infrastructure that runs transactions and migrations rather than queries on tables.
+INFRASTRUCTURE = {ROOT / "backend" / "db.py", ROOT / "backend" / "piccolo_conf.py"}
+
+
+def python_files() -> list[Path]:
+    files = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "piccolo_migrations" not in path.parts:
+                files.append(path)
+    return files
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def test_no_service_imports_litestar() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files()
+        if path.name == "service.py"
+        and any(m == "litestar" or m.startswith("litestar.") for m in imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def test_no_piccolo_query_outside_repository() -> None:
+    offenders = []
+    for path in python_files():
+        if path.name in QUERY_FILES or path in INFRASTRUCTURE:
+            continue
+        for module in imported_modules(path):
+            if module.endswith(".tables") or module in {
+                "piccolo.table",
+                "piccolo.columns",
+                "piccolo.query",
+            }:
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []
+
+
+def test_domains_use_each_other_only_through_service() -> None:
+    offenders = []
+    for path in python_files():
+        own = path.parent
+        for module in imported_modules(path):
+            if module.endswith((".repository", ".tables")):
+                target = ROOT / Path(*module.split(".")[:-1])
+                if target != own:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []
+
+
+def test_this_check_would_catch_an_offender(tmp_path: Path) -> None:
+    bad = tmp_path / "service.py"
+    bad.write_text("from litestar import get\nfrom backend.geo.tables import AdministrativeUnit\n")
+    assert "litestar" in imported_modules(bad)
+    assert "backend.geo.tables" in imported_modules(bad)

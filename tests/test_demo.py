@@ -1,0 +1,80 @@
+"""`ctn demo` end to end: its own PostgreSQL, ready, clean stop, data kept across restarts."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+from tests.test_health import wait_for_status
+
+
+def postgres_processes(pgdata: Path) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "postgres" in cmdline and str(pgdata) in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def start_demo(
+    data_dir: Path, port: int, env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend", "demo", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen[bytes], sig: int) -> int:
+    process.send_signal(sig)
+    return process.wait(timeout=60)
+
+
+async def test_demo_starts_serves_stops_cleanly_and_keeps_its_data(
+    tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    data_dir = tmp_path / "demo-data"
+    log = tmp_path / "demo.log"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    process = start_demo(data_dir, port, subprocess_env, log)
+    try:
+        ready = await wait_for_status(f"{base}/health/ready", 200, timeout=120)
+        assert ready.json()["ready"] is True
+        async with httpx.AsyncClient() as http:
+            units = await http.get(f"{base}/api/v1/admin-units", params={"q": "song cong"})
+            assert [u["name"] for u in units.json()["items"]] == ["Phường Sông Công"]
+            schema = await http.get(f"{base}/schema/openapi.json")
+            assert schema.status_code == 200
+            assert "/api/v1/admin-units" in schema.json()["paths"]
+        assert postgres_processes(data_dir / "postgres"), "demo should run its own PostgreSQL"
+    finally:
+        code = stop(process, signal.SIGTERM)
+    assert code == 0, log.read_text()
+    assert postgres_processes(data_dir / "postgres") == []
+    assert "demo data already loaded" not in log.read_text()
+
+    process = start_demo(data_dir, port, subprocess_env, log)
+    try:
+        await wait_for_status(f"{base}/health/ready", 200, timeout=120)
+    finally:
+        code = stop(process, signal.SIGINT)
+    assert code == 0, log.read_text()
+    assert postgres_processes(data_dir / "postgres") == []
+    text = log.read_text()
+    assert "demo data already loaded" in text  # the second start reused the data
+    assert "Traceback" not in text
