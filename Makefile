@@ -27,7 +27,7 @@ format: install ## Format the code
 	$(BIN)/ruff check --fix .
 
 migration: install ## New auto migration for one Piccolo app: make migration APP=geo DESC="..."
-	PICCOLO_CONF=backend.piccolo_conf $(BIN)/piccolo migrations new $(APP) --auto --desc "$(DESC)"
+	PICCOLO_CONF=backend.piccolo_conf $(BIN)/piccolo migrations new $(APP) --auto --desc="$(DESC)"
 
 ci: ## What CI runs, on this checkout
 	bash .ci/run

@@ -104,6 +104,32 @@ class UnitOfWorkMiddleware:
             await uow.rollback()  # no-op once committed or rolled back
 
 
+def buffered_send(send: Send, on_complete: Callable[[Message, bytes], Awaitable[None]]) -> Send:
+    """A `send` that holds the response start and body, then calls `on_complete(start, body)`
+    once the body is complete; `on_complete` decides what reaches the client."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def buffer(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await on_complete(start, b"".join(chunks))
+
+    return buffer
+
+
+async def send_response(send: Send, start: Message, body: bytes) -> None:
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import hashlib
 
-from backend.middleware import ASGIApp, Message, Receive, Scope, Send, handler_opt
+from backend.middleware import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    buffered_send,
+    handler_opt,
+    send_response,
+)
 
 DEFAULT_CACHE_CONTROL = "private, no-cache"
 
@@ -36,33 +45,20 @@ class ETagMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
+            or scope["method"] != "GET"
             or not handler_opt(scope, "etag", False)
         ):
             await self.app(scope, receive, send)
             return
-        start: Message | None = None
-        chunks: list[bytes] = []
 
-        async def buffer(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            await self._finish(scope, start, b"".join(chunks), send)
+        async def finish(start: Message, body: bytes) -> None:
+            await self._finish(scope, start, body, send)
 
-        await self.app(scope, receive, buffer)
+        await self.app(scope, receive, buffered_send(send, finish))
 
     async def _finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
         if start["status"] != 200:
-            await send(start)
-            await send({"type": "http.response.body", "body": body, "more_body": False})
+            await send_response(send, start, body)
             return
         etag = make_etag(body)
         cache_control = handler_opt(scope, "cache_control", DEFAULT_CACHE_CONTROL)

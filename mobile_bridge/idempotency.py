@@ -13,7 +13,15 @@ from datetime import timedelta
 from typing import Any
 
 from backend.db import current_unit_of_work
-from backend.middleware import ASGIApp, Message, Receive, Scope, Send
+from backend.middleware import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    buffered_send,
+    send_response,
+)
 from mobile_bridge.errors import IdempotencyBodyTooLarge, IdempotencyKeyInvalid
 from mobile_bridge.service import (
     StoredResponse,
@@ -71,21 +79,7 @@ class IdempotencyMiddleware:
             await _replay(stored, send)
             return
 
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def record(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            response_body = b"".join(chunks)
+        async def record(start: Message, response_body: bytes) -> None:
             status = start["status"]
             if status < 400:
                 if len(response_body) <= MAX_STORED_RESPONSE:
@@ -97,8 +91,7 @@ class IdempotencyMiddleware:
                     await do_store_response(scope_key, StoredResponse(status, kept, response_body))
                 else:
                     await do_forget(scope_key)
-            await send(start)
-            await send({"type": "http.response.body", "body": response_body, "more_body": False})
+            await send_response(send, start, response_body)
 
         replayed = False
 
@@ -109,7 +102,7 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay_receive, record)
+        await self.app(scope, replay_receive, buffered_send(send, record))
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -132,5 +125,5 @@ async def _read_body(receive: Receive) -> bytes:
 async def _replay(stored: StoredResponse, send: Send) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
     headers.append((b"idempotent-replayed", b"true"))
-    await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": stored.body, "more_body": False})
+    start = {"type": "http.response.start", "status": stored.status_code, "headers": headers}
+    await send_response(send, start, stored.body)

@@ -107,3 +107,16 @@ def test_every_command_has_help(command: str, subprocess_env: dict[str, str]) ->
     result = run_ctn(command, "--help", env=subprocess_env)
     assert result.returncode == 0
     assert "Usage:" in result.stdout
+
+
+def test_migrate_and_seed_are_idempotent(
+    subprocess_env: dict[str, str], server_url: str, database_name: str
+) -> None:
+    env = {**subprocess_env, "DATABASE_URL": server_url.format(db=database_name)}
+    for _ in range(2):
+        migrated = run_ctn("migrate", env=env)
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        assert "92 units of province 19 (0 new, 0 removed)" in migrated.stdout
+        seeded = run_ctn("seed", env=env)
+        assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+        assert "demo data loaded" in seeded.stdout

@@ -1,13 +1,3 @@
-import os
+from backend.piccolo_apps import domain_app
 
-from piccolo.conf.apps import AppConfig
-
-CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
-
-APP_CONFIG = AppConfig(
-    app_name="queue",
-    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[],
-    migration_dependencies=[],
-    commands=[],
-)
+APP_CONFIG = domain_app("queue", __file__, None)

@@ -9,7 +9,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T00:37:58:505968"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "idempotency keys"
 
 
 async def forwards():

@@ -6,7 +6,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T00:37:58:055595"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "administrative units"
 
 
 async def forwards():

@@ -7,7 +7,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T00:39:02:828860"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "installation state"
 
 
 async def forwards():
