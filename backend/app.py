@@ -124,3 +124,12 @@ def create_app(
     # 405s get a request id and an access-log line too.
     app.asgi_handler = cast("Any", RequestContextMiddleware(cast("Any", app.asgi_handler)))
     return app
+
+
+def create_served_app() -> Litestar:
+    """Factory for `ctn serve`: each uvicorn worker process configures its own JSON logging."""
+    from backend.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

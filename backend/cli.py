@@ -112,7 +112,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         _fail_no_database()
     configure_logging(settings.log_level)
     uvicorn.run(
-        "backend.app:create_app",
+        "backend.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
