@@ -237,6 +237,39 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
     await uvicorn.Server(config).serve()
 
 
+# --- audit --------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first broken entry."""
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+
+    async def run() -> bool:
+        from backend.audit.service import verify_chain
+        from backend.db import unit_of_work
+
+        async with unit_of_work():
+            checked, broken = await verify_chain()
+        if broken is not None:
+            click.echo(
+                f"✘ audit chain broken at entry {broken.entry_id}: {broken.problem} "
+                f"({checked} entries before it are intact)"
+            )
+            return False
+        click.echo(f"✔ audit chain intact ({checked} entries)")
+        return True
+
+    sys.exit(0 if _run(run) else 1)
+
+
 # --- check --------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "backend.queue.piccolo_app",
         "backend.system.piccolo_app",
+        "backend.audit.piccolo_app",
         "backend.geo.piccolo_app",
         "mobile_bridge.piccolo_app",
     ]

@@ -1,0 +1,1 @@
+"""Tamper-evident audit log (plan model 21): append-only, hash-chained."""
