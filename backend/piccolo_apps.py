@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from piccolo.conf.apps import AppConfig, table_finder
 
@@ -18,3 +19,20 @@ def domain_app(app_name: str, piccolo_app_file: str, tables_module: str | None) 
         migration_dependencies=[],
         commands=[],
     )
+
+
+async def run_sql_script(sql: str) -> None:
+    """Run a multi-statement script from a raw migration, inside the migration's transaction
+    when there is one (asyncpg runs scripts only through execute() without arguments)."""
+    from piccolo.engine import engine_finder
+
+    db: Any = engine_finder()
+    transaction = db.current_transaction.get()
+    if transaction is not None:
+        await transaction.connection.execute(sql)
+        return
+    connection = await db.get_new_connection()
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()

@@ -1,7 +1,7 @@
 """Make the audit log append-only: UPDATE, DELETE and TRUNCATE raise."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from backend.piccolo_apps import run_sql_script
 
 ID = "2026-11-27T00:50:50:000000"
 VERSION = "1.38.0"
@@ -28,16 +28,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="audit", description=DESCRIPTION)
 
     async def create_triggers() -> None:
-        db = engine_finder()
-        transaction = db.current_transaction.get()
-        if transaction is not None:
-            await transaction.connection.execute(SQL)
-        else:
-            connection = await db.get_new_connection()
-            try:
-                await connection.execute(SQL)
-            finally:
-                await connection.close()
+        await run_sql_script(SQL)
 
     manager.add_raw(create_triggers)
     return manager
