@@ -36,6 +36,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     idempotency_ttl_hours: PositiveInt = 24
     worker_concurrency: PositiveInt = 2
+    secret_key: str | None = None
+    """Master secret (≥ 32 characters): wraps our token-signing keys, keys HMACs (signed media
+    URLs, pseudonymous client hashes in the security log). Required by `ctn serve`/`ctn worker`;
+    `ctn demo` keeps one in `<data_dir>/secret.key`."""
 
     def __post_init__(self) -> None:
         if self.database_url is not None and urlsplit(self.database_url).scheme not in (
@@ -43,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "postgresql",
         ):
             raise SettingsError("DATABASE_URL", "must be a postgresql:// URL")
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise SettingsError("CTN_SECRET_KEY", "must be at least 32 characters")
         if self.db_pool_min > self.db_pool_max:
             raise SettingsError("CTN_DB_POOL_MIN", "must not exceed CTN_DB_POOL_MAX")
 
@@ -50,13 +56,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def media_path(self) -> Path:
         return Path(self.media_dir) if self.media_dir else Path(self.data_dir) / "media"
 
+    def require_secret_key(self) -> str:
+        if not self.secret_key:
+            raise SettingsError("CTN_SECRET_KEY", "is not set (at least 32 random characters)")
+        return self.secret_key
+
     def require_database_url(self) -> str:
         if not self.database_url:
             raise SettingsError("DATABASE_URL", "is not set (expected postgresql://…)")
         return self.database_url
 
 
-SECRET_FIELDS = frozenset({"database_url"})
+SECRET_FIELDS = frozenset({"database_url", "secret_key"})
 
 
 class SettingsError(Exception):
@@ -113,7 +124,7 @@ def describe(
         value = getattr(settings, field)
         shown = "" if value is None else str(value)
         if field in SECRET_FIELDS and value:
-            shown = redact_url(str(value))
+            shown = redact_url(str(value)) if field.endswith("_url") else "***"
         source = "env" if env_name(field) in environ else "default"
         rows.append((env_name(field), shown, source))
     return rows

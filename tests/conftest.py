@@ -28,6 +28,7 @@ from filelock import FileLock
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_SERVER = "postgresql://postgres@127.0.0.1:5432/{db}"
 _STATE: dict[str, Any] = {}
+TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
 
 
 def _system_server_answers() -> bool:
@@ -100,6 +101,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["DATABASE_URL"] = url.format(db=database)
     data_dir = Path(tempfile.mkdtemp(prefix=f"ctn-test-data-{worker}-"))
     os.environ["CTN_DATA_DIR"] = str(data_dir)
+    os.environ["CTN_SECRET_KEY"] = TEST_SECRET_KEY
     _STATE["data_dir"] = data_dir
 
 
@@ -210,4 +212,5 @@ def subprocess_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CTN_", "PYTEST_"))}
     env.pop("DATABASE_URL", None)
     env["CTN_DATA_DIR"] = str(tmp_path / "data")
+    env["CTN_SECRET_KEY"] = TEST_SECRET_KEY
     yield env

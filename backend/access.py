@@ -1,0 +1,90 @@
+"""Who is calling, and the one way a route says whom it admits.
+
+Every route handler carries `opt={"access": <rule>}`: `PUBLIC` (no sign-in), `SIGNED_IN`
+(any person; everyone is a citizen) or `roles(...)` (any of the named roles). The guard in
+`backend.identity.guard` enforces it for every route, and a test fails when a route has none.
+The authenticated caller is `request.user` (`scope["user"]`): a `Principal`, or None.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Any, Literal
+
+import msgspec
+
+
+class Role(enum.StrEnum):
+    CITIZEN = "citizen"
+    CIVIL_SERVANT = "civil_servant"
+    POLICE_OFFICER = "police_officer"
+    POLICE_SUPERVISOR = "police_supervisor"
+    COMMS_OFFICER = "comms_officer"
+    COMMS_APPROVER = "comms_approver"
+    WELFARE_OFFICER = "welfare_officer"
+    COURSE_ADMIN = "course_admin"
+    AUDITOR = "auditor"
+    SYSTEM_ADMIN = "system_admin"
+
+
+STAFF_ROLES = frozenset(Role) - {Role.CITIZEN}
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """The signed-in person as the request sees it (roles read from the database per request,
+    so a revoked role stops working at once)."""
+
+    id: uuid.UUID
+    roles: frozenset[str]
+    agencies: frozenset[str] = frozenset()
+    """Codes of the agencies the person serves in (civil servants)."""
+    police_units: frozenset[str] = frozenset()
+    """Codes of the police units the person belongs to (officers, supervisors)."""
+    communes: frozenset[str] = frozenset()
+    """Commune codes a welfare officer is limited to; empty means the whole province."""
+    via: Literal["bearer", "session"] = "bearer"
+    session_id: uuid.UUID | None = None
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+
+class Rule(msgspec.Struct, frozen=True):
+    """An access rule: `public` admits anyone, `roles` empty admits any signed-in person."""
+
+    public: bool = False
+    roles: frozenset[str] = frozenset()
+
+    def admits(self, principal: Principal | None) -> bool:
+        if self.public:
+            return True
+        if principal is None:
+            return False
+        return not self.roles or bool(self.roles & principal.roles)
+
+    def describe(self) -> str:
+        if self.public:
+            return "public"
+        return "signed in" if not self.roles else " | ".join(sorted(self.roles))
+
+
+PUBLIC = Rule(public=True)
+SIGNED_IN = Rule()
+
+
+def roles(*names: Role | str) -> Rule:
+    """A rule admitting any of these roles (system_admin is not implied: say it when meant)."""
+    unknown = {str(n) for n in names} - {r.value for r in Role}
+    if unknown or not names:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    return Rule(roles=frozenset(str(n) for n in names))
+
+
+def access(rule: Rule, **other: Any) -> dict[str, Any]:
+    """Route options with an access rule: `@get("/x", opt=access(PUBLIC, etag=True))`."""
+    return {"access": rule, **other}
