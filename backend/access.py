@@ -45,6 +45,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """Commune codes a welfare officer is limited to; empty means the whole province."""
     via: Literal["bearer", "session"] = "bearer"
     session_id: uuid.UUID | None = None
+    """The web session, when signed in by cookie."""
+    family_id: uuid.UUID | None = None
+    """The refresh-token family the access token belongs to (revoked → token refused)."""
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)

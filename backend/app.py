@@ -8,17 +8,23 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.app import ExperimentalFeatures
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
-from backend import db
+from backend import db, security_events
+from backend.access import PUBLIC, access
+from backend.audit.endpoints import AuditController
+from backend.devidp.endpoints import DevIdentityProviderController
 from backend.errors import UnsupportedMediaType
 from backend.geo.endpoints import AdministrativeUnitController
 from backend.health.endpoints import HealthController
+from backend.identity.endpoints import ROUTE_HANDLERS as IDENTITY_ROUTES
+from backend.identity.guard import AuthenticationMiddleware, check_access
+from backend.identity.oidc import close_clients
 from backend.jobs import job_app
 from backend.middleware import RequestContextMiddleware, UnitOfWorkMiddleware
 from backend.problems import exception_handler
@@ -28,7 +34,12 @@ from mobile_bridge.idempotency import IdempotencyMiddleware
 
 log = logging.getLogger("ctn.app")
 
-ROUTE_HANDLERS: list[Any] = [HealthController, AdministrativeUnitController]
+ROUTE_HANDLERS: list[Any] = [
+    HealthController,
+    AdministrativeUnitController,
+    *IDENTITY_ROUTES,
+    AuditController,
+]
 
 JSON_TYPES = ("application/json",)
 
@@ -65,11 +76,13 @@ def create_app(
     test suite opens them once for the session) and closes only what it opened.
     """
     settings = settings or load_settings()
+    security_events.configure(settings.security_log_path, settings.secret_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         opened_pool = await db.open_pool(settings)
         try:
+            await prepare_keys(settings)
             async with job_app.open_async():
                 worker: asyncio.Task[None] | None = None
                 if run_worker:
@@ -88,20 +101,24 @@ def create_app(
                         with contextlib.suppress(asyncio.CancelledError):
                             await worker
         finally:
+            await close_clients()
             if opened_pool:
                 await db.close_pool()
 
     def provide_settings() -> Settings:
         return settings
 
+    dev_routes = [DevIdentityProviderController] if settings.dev_idp else []
     app = Litestar(
-        route_handlers=[*ROUTE_HANDLERS, *extra_route_handlers],
+        route_handlers=[*ROUTE_HANDLERS, *dev_routes, *extra_route_handlers],
+        guards=[check_access],
         lifespan=[lifespan],
         dependencies={"settings": Provide(provide_settings, use_cache=True, sync_to_thread=False)},
         # Outermost first. Idempotency runs inside the request's transaction, so a stored
         # response is committed with the work it describes.
         middleware=[
             cast("Any", UnitOfWorkMiddleware),
+            DefineMiddleware(cast("Any", AuthenticationMiddleware), settings=settings),
             DefineMiddleware(
                 cast("Any", IdempotencyMiddleware), ttl_hours=settings.idempotency_ttl_hours
             ),
@@ -113,7 +130,7 @@ def create_app(
             title="C-ThaiNguyen API",
             version="1.0.0",
             description="API của ứng dụng công dân C-ThaiNguyen (tỉnh Thái Nguyên).",
-            path="/schema",
+            openapi_router=Router("/schema", route_handlers=[], opt=access(PUBLIC)),
             render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         logging_config=None,
@@ -124,6 +141,26 @@ def create_app(
     # 405s get a request id and an access-log line too.
     app.asgi_handler = cast("Any", RequestContextMiddleware(cast("Any", app.asgi_handler)))
     return app
+
+
+async def prepare_keys(settings: Settings) -> None:
+    """Signing keys exist before the first request: ours, and the development provider's."""
+    from backend.devidp.service import do_ensure_key
+    from backend.identity.keys import do_ensure_signing_key
+
+    if not settings.secret_key:
+        log.warning("CTN_SECRET_KEY is not set: sign-in is unavailable")
+        return
+    async with db.unit_of_work():
+        created = await do_ensure_signing_key(settings)
+        if created:
+            from backend.audit.service import do_record
+
+            await do_record(
+                "keys.create", actor_id=None, object_type="signing_key", object_id=created
+            )
+        if settings.dev_idp:
+            await do_ensure_key()
 
 
 def create_served_app() -> Litestar:

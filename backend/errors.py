@@ -21,6 +21,9 @@ class AppError(Exception):
     status: ClassVar[int] = 500
     message_vi: ClassVar[str] = "Đã xảy ra lỗi không mong muốn."
     message_en: ClassVar[str] = "An unexpected error occurred."
+    commit: ClassVar[bool] = False
+    """Commit the request's work although it fails: for errors whose handling is itself a
+    change that must stick (revoking a token family on reuse, ending an idle session)."""
 
     def __init__(
         self,

@@ -27,6 +27,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("ctn.access")
 
+COMMIT_ON_ERROR = "ctn.commit_on_error"
+"""Scope key set by the exception handler when a failing request's work must commit."""
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -79,7 +82,8 @@ class RequestContextMiddleware:
 
 class UnitOfWorkMiddleware:
     """One transaction per request: committed before the response starts when its status is
-    below 400, rolled back otherwise. Routes opt out with `opt={"transaction": False}`."""
+    below 400 (or when the error says its work must stick, `AppError.commit`), rolled back
+    otherwise. Routes opt out with `opt={"transaction": False}`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -92,7 +96,7 @@ class UnitOfWorkMiddleware:
 
         async def send_after_commit(message: Message) -> None:
             if message["type"] == "http.response.start" and not uow.finished:
-                if message["status"] < 400:
+                if message["status"] < 400 or scope.get(COMMIT_ON_ERROR):
                     await uow.commit()
                 else:
                     await uow.rollback()

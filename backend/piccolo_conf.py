@@ -20,6 +20,8 @@ APP_REGISTRY = AppRegistry(
         "backend.system.piccolo_app",
         "backend.audit.piccolo_app",
         "backend.geo.piccolo_app",
+        "backend.identity.piccolo_app",
+        "backend.devidp.piccolo_app",
         "mobile_bridge.piccolo_app",
     ]
 )

@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
@@ -27,6 +28,7 @@ from litestar.exceptions import (
 from backend import errors
 from backend.i18n import pick_language
 from backend.logs import request_id_var
+from backend.middleware import COMMIT_ON_ERROR
 
 log = logging.getLogger("ctn.errors")
 
@@ -107,6 +109,8 @@ def to_app_error(exc: Exception) -> errors.AppError:
 
 def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     error = to_app_error(exc)
+    if error.commit:
+        request.scope[COMMIT_ON_ERROR] = True  # type: ignore[literal-required]  # our own key
     if error.status >= 500 and not isinstance(exc, errors.ServiceUnavailable):
         # The traceback stays in the server log; the client sees only the request id.
         log.error("unhandled error", exc_info=exc)
@@ -189,3 +193,23 @@ def _validation_error(exc: ValidationException) -> errors.AppError:
             }
         )
     return errors.ValidationFailed(errors=field_errors)
+
+
+def validation_failed(exc: msgspec.ValidationError, source: str = "body") -> errors.AppError:
+    """A `ValidationFailed` for a body a handler decoded itself (e.g. a form)."""
+    message = str(exc)
+    path = ""
+    match = _AT.search(message)
+    if match:
+        path = match.group("path").lstrip(".")
+        message = message[: match.start()]
+    return errors.ValidationFailed(
+        errors=[
+            {
+                "field": path or "$",
+                "source": source,
+                "message_en": message,
+                "message_vi": _translate(message),
+            }
+        ]
+    )

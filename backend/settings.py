@@ -7,6 +7,8 @@ naming the variable and what is wrong; the CLI prints that line and exits, never
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,6 +43,38 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     URLs, pseudonymous client hashes in the security log). Required by `ctn serve`/`ctn worker`;
     `ctn demo` keeps one in `<data_dir>/secret.key`."""
 
+    # --- identity (OpenID Connect relying party, our tokens) ---
+    public_url: str | None = None
+    """The backend's external base URL (redirect URIs are built on it); default
+    `http://<host>:<port>`."""
+    oidc_issuer: str | None = None
+    """The identity provider's issuer; its configuration is read by discovery. With
+    `CTN_DEV_IDP=1` it defaults to the development provider at `<public_url>/dev-idp`."""
+    oidc_client_id: str = "c-thainguyen"
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid profile"
+    oidc_acr_values: str | None = None
+    """`acr_values` asked of the provider (e.g. `LoA2`)."""
+    oidc_staff_acr: str | None = None
+    """If set, staff roles are only granted to a sign-in whose `acr` is one of these
+    (comma-separated, e.g. `LoA2`); a weaker sign-in acts as a citizen."""
+    oidc_claim_personal_id: str = "SoDinhDanh"
+    oidc_claim_name: str = "HoVaTen"
+    oidc_claim_birth_date: str = "NgayThangNamSinh"
+    oidc_claim_gender: str = "GioiTinh"
+    oidc_claim_address: str = "DiaChi"
+    mobile_redirect_uris: str = "vn.gov.thainguyen.cthainguyen:/oauth2redirect"
+    """Comma-separated redirect URIs of the mobile app (exact match)."""
+    dev_idp: bool = False
+    """Mount the development identity provider at /dev-idp (`ctn demo` sets it)."""
+    access_token_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
+    refresh_token_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    refresh_idle_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
+    session_idle_minutes_staff: PositiveInt = 15
+    session_idle_minutes_citizen: PositiveInt = 120
+    security_log: str | None = None
+    """JSON-lines file of security events; default `<data_dir>/security.jsonl`."""
+
     def __post_init__(self) -> None:
         if self.database_url is not None and urlsplit(self.database_url).scheme not in (
             "postgres",
@@ -51,6 +85,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("CTN_SECRET_KEY", "must be at least 32 characters")
         if self.db_pool_min > self.db_pool_max:
             raise SettingsError("CTN_DB_POOL_MIN", "must not exceed CTN_DB_POOL_MAX")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def issuer(self) -> str | None:
+        if self.oidc_issuer:
+            return self.oidc_issuer.rstrip("/")
+        return f"{self.base_url}/dev-idp" if self.dev_idp else None
+
+    @property
+    def client_secret(self) -> str | None:
+        """The configured client secret; with the development provider and none configured,
+        one derived from the master secret (both sides compute the same)."""
+        if self.oidc_client_secret:
+            return self.oidc_client_secret
+        if self.dev_idp and self.secret_key:
+            digest = hmac.new(self.secret_key.encode(), b"dev-idp-client", hashlib.sha256)
+            return digest.hexdigest()
+        return None
+
+    @property
+    def mobile_redirects(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.mobile_redirect_uris.split(",") if u.strip())
+
+    @property
+    def security_log_path(self) -> Path:
+        return (
+            Path(self.security_log) if self.security_log else Path(self.data_dir) / "security.jsonl"
+        )
 
     @property
     def media_path(self) -> Path:
@@ -66,8 +131,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("DATABASE_URL", "is not set (expected postgresql://…)")
         return self.database_url
 
+    # --- content: object storage and media processing (content/config.py reads these) ---
+    storage_backend: Literal["local", "s3"] = "local"
+    """Where media objects live: `local` (the media directory) or `s3` (any S3-compatible)."""
+    s3_endpoint_url: str | None = None
+    """S3 endpoint (MinIO, Ceph, …); unset means AWS S3 for `s3_region`."""
+    s3_region: str = "us-east-1"
+    s3_bucket: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_max_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
+    """Threads that run boto3 calls off the event loop (per process)."""
+    s3_part_size_mb: Annotated[int, msgspec.Meta(ge=5, le=512)] = 8
+    media_url_ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=7 * 24 * 3600)] = 3600
+    """How long a signed or presigned media URL stays valid."""
+    image_max_pixels: Annotated[int, msgspec.Meta(ge=1)] = 50_000_000
+    """Images with more pixels are refused (decompression bombs)."""
+    ffmpeg: str | None = None
+    """ffmpeg binary; else `ffmpeg` on PATH, else the one shipped by imageio-ffmpeg."""
+    ffmpeg_preset: str = "veryfast"
+    ffmpeg_threads: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """ffmpeg `-threads` (0: ffmpeg decides)."""
 
-SECRET_FIELDS = frozenset({"database_url", "secret_key"})
+
+SECRET_FIELDS = frozenset(
+    {"database_url", "secret_key", "oidc_client_secret", "s3_secret_access_key"}
+)
 
 
 class SettingsError(Exception):

@@ -138,9 +138,11 @@ def settings() -> Any:
 async def infrastructure(settings: Any) -> AsyncIterator[None]:
     """The connection pool and the job queue, open for the whole session."""
     from backend import db
+    from backend.app import prepare_keys
     from backend.jobs import job_app
 
     await db.open_pool(settings)
+    await prepare_keys(settings)
     async with job_app.open_async():
         yield
     await db.close_pool()
@@ -178,7 +180,8 @@ async def committed(infrastructure: None) -> AsyncIterator[None]:
     try:
         await connection.execute(
             "TRUNCATE idempotency_keys, installation_state, procrastinate_jobs,"
-            " procrastinate_periodic_defers CASCADE"
+            " procrastinate_periodic_defers, persons, agencies, police_units, login_flows,"
+            " dev_idp_codes, dev_idp_access_tokens CASCADE"
         )
     finally:
         await connection.close()

@@ -8,9 +8,11 @@ import httpx
 import procrastinate
 from procrastinate.jobs import Job
 
+from backend.access import Role
 from backend.db import engine, unit_of_work
 from backend.geo import repository
 from backend.jobs import DEFAULT_RETRY, defer, job_app
+from tests.support.auth import auth_headers
 
 attempts: list[int] = []
 
@@ -45,7 +47,9 @@ async def test_a_job_deferred_in_a_request_runs_in_the_worker(
 ) -> None:
     async with unit_of_work():
         await repository.delete_codes({"05443"})
-    response = await committed_client.post("/api/v1/admin-units/sync")
+    response = await committed_client.post(
+        "/api/v1/admin-units/sync", headers=await auth_headers(Role.SYSTEM_ADMIN)
+    )
     assert response.status_code == 202
     assert await job_statuses("backend.geo.tasks.sync_admin_units") == ["todo"]
     await run_worker("maintenance")

@@ -41,3 +41,39 @@ async def iterate(batch_size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]
             return
         yield rows
         after = rows[-1]["id"]
+
+
+async def search(
+    *,
+    actor_id: str | None,
+    action: str | None,
+    object_type: str | None,
+    object_id: str | None,
+    since: Any,
+    until: Any,
+    before_id: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Entries matching every given filter, newest first, below `before_id`."""
+    query = AuditEntry.select()
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if action is not None:
+        if action.endswith("*"):
+            query = query.where(AuditEntry.action.like(action[:-1].replace("%", "") + "%"))
+        else:
+            query = query.where(AuditEntry.action == action)
+    if object_type is not None:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    if since is not None:
+        query = query.where(AuditEntry.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.occurred_at < until)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    rows: list[dict[str, Any]] = (
+        await query.order_by(AuditEntry.id, ascending=False).limit(limit).output(load_json=True)
+    )
+    return rows

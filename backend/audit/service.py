@@ -81,3 +81,37 @@ async def verify_chain() -> tuple[int, ChainBreak | None]:
             expected_prev = row["hash"]
             checked += 1
     return checked, None
+
+
+class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
+    actor_id: str | None = None
+    action: str | None = None
+    """An action, or a prefix ending in `*` (`role.*`)."""
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def access_entries(
+    auditor_id: str, criteria: AuditFilter, *, before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Entries for an auditor, newest first. Reading the log is itself recorded."""
+    rows = await repository.search(
+        actor_id=criteria.actor_id,
+        action=criteria.action,
+        object_type=criteria.object_type,
+        object_id=criteria.object_id,
+        since=criteria.since,
+        until=criteria.until,
+        before_id=before_id,
+        limit=limit,
+    )
+    await do_record(
+        "audit.read",
+        actor_id=auditor_id,
+        object_type="audit_log",
+        details={k: v for k, v in msgspec.structs.asdict(criteria).items() if v is not None}
+        | {"results": len(rows)},
+    )
+    return rows

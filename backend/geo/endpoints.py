@@ -7,6 +7,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from backend.access import PUBLIC, Role, access, roles
 from backend.geo import service
 from backend.geo.schemas import AdministrativeUnit, AdministrativeUnitPage, SyncAccepted
 from backend.geo.tasks import sync_admin_units
@@ -20,7 +21,7 @@ class AdministrativeUnitController(Controller):
     tags = ["administrative units"]
     dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
-    @get("/", opt={"etag": True, "cache_control": "public, max-age=3600"})
+    @get("/", opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600"))
     async def list_units(
         self,
         page: NamedDependency[PageRequest],
@@ -35,11 +36,11 @@ class AdministrativeUnitController(Controller):
         """Communes and wards of the province, ordered by code."""
         return await service.list_units(page, query=q, division_type=division_type)
 
-    @get("/{code:str}", opt={"etag": True, "cache_control": "public, max-age=3600"})
+    @get("/{code:str}", opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600"))
     async def get_unit(self, code: FromPath[str]) -> AdministrativeUnit:
         return await service.get_unit(code)
 
-    @post("/sync", status_code=HTTP_202_ACCEPTED)
+    @post("/sync", status_code=HTTP_202_ACCEPTED, opt=access(roles(Role.SYSTEM_ADMIN)))
     async def sync_units(self, settings: NamedDependency[Settings]) -> SyncAccepted:
         """Re-load the units from the installed `vietnam-provinces` package, in the background."""
         await defer(sync_admin_units, province_code=settings.province_code)

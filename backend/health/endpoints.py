@@ -3,6 +3,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
+from backend.access import PUBLIC, access
 from backend.health import service
 from backend.health.errors import NotReady
 from backend.health.schemas import Liveness, Readiness
@@ -10,7 +11,7 @@ from backend.settings import Settings
 
 # Probes hold no transaction (the database may be the thing that is down) and are not logged
 # with client details: load balancers call them every few seconds.
-PROBE_OPT = {"transaction": False, "anonymous": True}
+PROBE_OPT = access(PUBLIC, transaction=False, anonymous=True)
 
 
 class HealthController(Controller):

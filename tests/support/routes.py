@@ -11,6 +11,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from backend import errors
+from backend.access import PUBLIC, access
 from backend.system.service import do_set_state, get_state
 
 
@@ -32,6 +33,7 @@ class Counter(msgspec.Struct):
 
 class TestController(Controller):
     path = "/test"
+    opt = access(PUBLIC)
 
     @post("/echo", request_max_body_size=1024)
     async def echo(self, data: JSONBody[Person]) -> Person:

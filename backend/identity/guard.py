@@ -1,0 +1,137 @@
+"""Authentication (who is calling) and the one access guard (may they call this route).
+
+`AuthenticationMiddleware` runs inside the request's transaction: it reads a Bearer access
+token, or else the web session cookie, and sets `scope["user"]` to a `Principal` (or None).
+Cookie-authenticated unsafe requests must carry the session's CSRF token in `X-CSRF-Token`.
+`check_access` is the app-wide Litestar guard: every route states its rule in
+`opt["access"]` (see backend.access); a route without one fails closed.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from backend import security_events
+from backend.access import Principal, Rule
+from backend.errors import NotAuthenticated, PermissionDenied
+from backend.identity import service
+from backend.identity.errors import CsrfFailed, InvalidToken
+from backend.middleware import ASGIApp, Receive, Scope, Send, handler_opt
+from backend.settings import Settings
+
+SESSION_COOKIE = "ctn_session"
+CSRF_COOKIE = "ctn_csrf"
+LOGIN_COOKIE = "ctn_login"
+CSRF_HEADER = b"x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def cookie_is_secure(settings: Settings) -> bool:
+    """Secure cookies everywhere but on a local development address."""
+    host = urlsplit(settings.base_url).hostname or ""
+    return host not in ("localhost", "127.0.0.1", "::1")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is the client's problem
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+class AuthenticationMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope["user"] = await self.principal(scope)
+        await self.app(scope, receive, send)
+
+    async def principal(self, scope: Scope) -> Principal | None:
+        rule: Rule | None = handler_opt(scope, "access")
+        public = rule is not None and rule.public
+        authorization = _header(scope, b"authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidToken()
+            try:
+                return await service.authenticate_bearer(self.settings, token.strip())
+            except InvalidToken as exc:
+                security_events.emit(
+                    "access_token_rejected",
+                    client=_client(scope),
+                    code=exc.code,
+                    route=scope.get("path_template"),
+                )
+                raise
+        session_token = _cookie(scope, SESSION_COOKIE)
+        if not session_token:
+            return None
+        try:
+            principal = await service.authenticate_session(self.settings, session_token)
+        except InvalidToken:
+            if public:
+                return None  # a stale cookie does not stop a public page
+            raise
+        if scope["method"] not in SAFE_METHODS and not service.check_csrf(
+            self.settings, session_token, _header(scope, CSRF_HEADER)
+        ):
+            security_events.emit(
+                "csrf_rejected",
+                actor=str(principal.id),
+                client=_client(scope),
+                route=scope.get("path_template"),
+            )
+            raise CsrfFailed()
+        scope["ctn.session_token"] = session_token
+        return principal
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def check_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard: the route's declared rule admits the caller, or 401/403."""
+    rule = handler.opt.get("access")
+    if not isinstance(rule, Rule):
+        # Fail closed: a route that forgot its rule is a bug, never an open door.
+        raise RuntimeError(f"route {handler!r} declares no access rule")
+    principal: Principal | None = connection.scope.get("user")
+    if rule.admits(principal):
+        return
+    route = connection.scope.get("path_template")
+    if principal is None:
+        raise NotAuthenticated(headers={"WWW-Authenticate": "Bearer"})
+    security_events.emit(
+        "access_denied",
+        actor=str(principal.id),
+        client=_client(connection.scope),  # type: ignore[arg-type]  # the ASGI scope mapping
+        route=route,
+        method=str(connection.scope.get("method")),
+    )
+    raise PermissionDenied()

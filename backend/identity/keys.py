@@ -1,0 +1,212 @@
+"""Our access tokens: JWTs (RFC 9068 shape) signed ES256 by a key kept in the database.
+
+The private keys are stored encrypted (AES-GCM under a key derived from CTN_SECRET_KEY), so a
+copy of the database alone signs nothing. Every process caches the key ring for a minute and
+reloads it at once when a token names a key it does not know (rate-limited), so after
+`ctn keys rotate` new tokens are signed by the new key everywhere within a minute and tokens
+signed by the old key keep verifying until they expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from joserfc import jws, jwt
+from joserfc.errors import BadSignatureError, DecodeError, JoseError
+from joserfc.jwk import ECKey
+
+from backend.identity import repository
+from backend.identity.errors import InvalidToken, TokenExpired
+from backend.settings import Settings
+
+ALG = "ES256"
+AUDIENCE = "ctn-api"
+CACHE_SECONDS = 60.0
+RELOAD_MIN_INTERVAL = 5.0
+LEEWAY_SECONDS = 30
+
+
+def _wrapping_key(secret_key: str) -> AESGCM:
+    return AESGCM(hmac.new(secret_key.encode(), b"signing-key-wrap-v1", hashlib.sha256).digest())
+
+
+def _seal(secret_key: str, kid: str, plaintext: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + _wrapping_key(secret_key).encrypt(nonce, plaintext, kid.encode())
+
+
+def _open(secret_key: str, kid: str, sealed: bytes) -> bytes:
+    return _wrapping_key(secret_key).decrypt(sealed[:12], sealed[12:], kid.encode())
+
+
+@dataclass
+class KeyRing:
+    signing: tuple[str, ECKey] | None = None
+    verifying: dict[str, ECKey] = field(default_factory=dict)
+    loaded_at: float = 0.0
+    reloaded_at: float = 0.0
+    lock: asyncio.Lock | None = None
+
+
+_ring = KeyRing()
+
+
+def forget_cached_keys() -> None:
+    """Drop this process's cache (tests; after a rotation done in this process)."""
+    global _ring
+    _ring = KeyRing()
+
+
+async def _load(settings: Settings) -> None:
+    now = datetime.now(UTC)
+    rows = await repository.signing_keys(now - timedelta(minutes=settings.access_token_minutes))
+    secret = settings.require_secret_key()
+    signing: tuple[str, ECKey] | None = None
+    verifying: dict[str, ECKey] = {}
+    for row in rows:
+        verifying[row["kid"]] = ECKey.import_key(row["public_jwk"])
+        if signing is None and row["retired_at"] is None:
+            try:
+                private = _open(secret, row["kid"], bytes(row["private_key"]))
+            except InvalidTag:
+                continue  # sealed under another CTN_SECRET_KEY: this process cannot sign with it
+            signing = (row["kid"], ECKey.import_key(private.decode()))
+    _ring.signing, _ring.verifying = signing, verifying
+    _ring.loaded_at = time.monotonic()
+
+
+async def _ensure_loaded(settings: Settings, *, force: bool = False) -> None:
+    if not force and time.monotonic() - _ring.loaded_at < CACHE_SECONDS and _ring.verifying:
+        return
+    if force and time.monotonic() - _ring.reloaded_at < RELOAD_MIN_INTERVAL:
+        return
+    _ring.reloaded_at = time.monotonic()
+    await _load(settings)
+
+
+async def do_create_signing_key(settings: Settings) -> str:
+    """Add a new signing key and retire the current one (which keeps verifying until the
+    tokens it signed have expired). Returns the new key id."""
+    key = ECKey.generate_key("P-256", private=True)
+    kid = f"ctn-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+    now = datetime.now(UTC)
+    sealed = _seal(settings.require_secret_key(), kid, key.as_pem(private=True))
+    public = {**key.as_dict(private=False), "kid": kid, "alg": ALG, "use": "sig"}
+    await repository.lock_signing_keys()
+    await repository.insert_signing_key(
+        {
+            "kid": kid,
+            "alg": ALG,
+            "private_key": sealed,
+            "public_jwk": public,
+            "created_at": now,
+        },
+        now,
+    )
+    forget_cached_keys()
+    return kid
+
+
+async def do_ensure_signing_key(settings: Settings) -> str | None:
+    """Create a signing key when none can sign (first start, or a new CTN_SECRET_KEY).
+    Returns the id of a key created, else None."""
+    await repository.lock_signing_keys()
+    await _load(settings)
+    if _ring.signing is not None:
+        return None
+    return await do_create_signing_key(settings)
+
+
+async def do_purge_retired_keys(settings: Settings) -> int:
+    """Delete retired keys that no unexpired token can name any more."""
+    horizon = datetime.now(UTC) - timedelta(minutes=settings.access_token_minutes + 5)
+    return await repository.delete_signing_keys_retired_before(horizon)
+
+
+async def public_jwks(settings: Settings) -> dict[str, Any]:
+    await _ensure_loaded(settings)
+    return {
+        "keys": [{**k.as_dict(private=False), "kid": kid} for kid, k in _ring.verifying.items()]
+    }
+
+
+async def issue_access_token(
+    settings: Settings,
+    *,
+    person_id: uuid.UUID,
+    family_id: uuid.UUID | None,
+    acr: str | None,
+) -> tuple[str, int]:
+    """A signed access token for the person, and its lifetime in seconds."""
+    await _ensure_loaded(settings)
+    if _ring.signing is None:
+        await _ensure_loaded(settings, force=True)
+    if _ring.signing is None:
+        raise RuntimeError("no signing key: run `ctn migrate` or start the app once")
+    kid, key = _ring.signing
+    now = int(time.time())
+    lifetime = settings.access_token_minutes * 60
+    claims: dict[str, Any] = {
+        "iss": settings.base_url,
+        "aud": AUDIENCE,
+        "sub": str(person_id),
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": secrets.token_urlsafe(12),
+    }
+    if family_id is not None:
+        claims["fam"] = str(family_id)
+    if acr:
+        claims["acr"] = acr
+    token = jwt.encode({"alg": ALG, "kid": kid, "typ": "at+jwt"}, claims, key, algorithms=[ALG])
+    return token, lifetime
+
+
+async def verify_access_token(settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a valid access token of ours; `TokenExpired` or `InvalidToken` else."""
+    try:
+        header = jws.extract_compact(token.encode()).headers()
+    except (JoseError, ValueError) as exc:
+        raise InvalidToken() from exc
+    kid = header.get("kid")
+    if header.get("alg") != ALG or header.get("typ") != "at+jwt" or not isinstance(kid, str):
+        raise InvalidToken()
+    await _ensure_loaded(settings)
+    if kid not in _ring.verifying:
+        await _ensure_loaded(settings, force=True)
+    key = _ring.verifying.get(kid)
+    if key is None:
+        raise InvalidToken()
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALG]).claims
+    except (BadSignatureError, DecodeError, JoseError, ValueError) as exc:
+        raise InvalidToken() from exc
+    now = int(time.time())
+    if claims.get("iss") != settings.base_url or claims.get("aud") != AUDIENCE:
+        raise InvalidToken()
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or isinstance(exp, bool):
+        raise InvalidToken()
+    if exp <= now - LEEWAY_SECONDS:
+        raise TokenExpired()
+    iat = claims.get("iat")
+    if not isinstance(iat, int) or iat > now + LEEWAY_SECONDS:
+        raise InvalidToken()
+    try:
+        uuid.UUID(str(claims.get("sub")))
+        if "fam" in claims:
+            uuid.UUID(str(claims["fam"]))
+    except ValueError as exc:
+        raise InvalidToken() from exc
+    return claims
