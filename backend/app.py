@@ -29,6 +29,7 @@ from backend.jobs import job_app
 from backend.middleware import RequestContextMiddleware, UnitOfWorkMiddleware
 from backend.problems import exception_handler
 from backend.settings import Settings, load_settings
+from content.endpoints import MediaController, MediaObjectController
 from mobile_bridge.etag import ETagMiddleware
 from mobile_bridge.idempotency import IdempotencyMiddleware
 
@@ -39,6 +40,8 @@ ROUTE_HANDLERS: list[Any] = [
     AdministrativeUnitController,
     *IDENTITY_ROUTES,
     AuditController,
+    MediaController,  # content
+    MediaObjectController,  # content
 ]
 
 JSON_TYPES = ("application/json",)

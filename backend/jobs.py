@@ -23,6 +23,7 @@ R = TypeVar("R")
 TASK_MODULES = [
     "backend.geo.tasks",
     "mobile_bridge.tasks",
+    "content.tasks",
 ]
 
 # Jobs are retried with exponential backoff: 2, 4, 8, 16… seconds between attempts.

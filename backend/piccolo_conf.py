@@ -23,5 +23,6 @@ APP_REGISTRY = AppRegistry(
         "backend.identity.piccolo_app",
         "backend.devidp.piccolo_app",
         "mobile_bridge.piccolo_app",
+        "content.piccolo_app",
     ]
 )

@@ -131,7 +131,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("DATABASE_URL", "is not set (expected postgresql://…)")
         return self.database_url
 
-    # --- content: object storage and media processing (content/config.py reads these) ---
+    # --- content: object storage and media processing (read by content/storage.py, video.py) ---
     storage_backend: Literal["local", "s3"] = "local"
     """Where media objects live: `local` (the media directory) or `s3` (any S3-compatible)."""
     s3_endpoint_url: str | None = None

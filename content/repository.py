@@ -1,0 +1,105 @@
+"""Every query on media assets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from content.tables import MediaAsset
+
+PROCESSABLE = ("uploaded", "processing")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def insert(row: dict[str, Any]) -> dict[str, Any]:
+    now = _now()
+    await MediaAsset.insert(MediaAsset(**row, created_at=now, updated_at=now))
+    created = await get(row["id"])
+    assert created is not None
+    return created
+
+
+async def get(asset_id: uuid.UUID) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = await MediaAsset.select().where(MediaAsset.id == asset_id).first()
+    return row
+
+
+async def claim(asset_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any] | None:
+    """Mark the asset as processed by `run_id`; None if it is ready, failed or gone."""
+    rows: list[dict[str, Any]] = (
+        await MediaAsset.update(
+            {
+                MediaAsset.status: "processing",
+                MediaAsset.run_id: run_id,
+                MediaAsset.progress: 0,
+                MediaAsset.attempts: MediaAsset.attempts + 1,
+                MediaAsset.updated_at: _now(),
+            }
+        )
+        .where((MediaAsset.id == asset_id) & MediaAsset.status.is_in(list(PROCESSABLE)))
+        .returning(*MediaAsset.all_columns())
+    )
+    return rows[0] if rows else None
+
+
+async def set_progress(asset_id: uuid.UUID, run_id: uuid.UUID, progress: int) -> bool:
+    rows = (
+        await MediaAsset.update({MediaAsset.progress: progress, MediaAsset.updated_at: _now()})
+        .where(
+            (MediaAsset.id == asset_id)
+            & (MediaAsset.run_id == run_id)
+            & (MediaAsset.status == "processing")
+        )
+        .returning(MediaAsset.id)
+    )
+    return bool(rows)
+
+
+async def finish(
+    asset_id: uuid.UUID,
+    run_id: uuid.UUID,
+    *,
+    status: str,
+    renditions: list[dict[str, Any]],
+    details: dict[str, Any],
+    output_prefix: str | None,
+    failure: tuple[str, str, str] | None = None,
+) -> bool:
+    """Publish a run's result, only if that run still owns the asset (compare-and-set)."""
+    code, vi, en = failure or (None, None, None)
+    values: dict[Any, Any] = {MediaAsset.progress: 100} if status == "ready" else {}
+    rows = (
+        await MediaAsset.update(
+            {
+                **values,
+                MediaAsset.status: status,
+                MediaAsset.renditions: renditions,
+                MediaAsset.details: details,
+                MediaAsset.output_prefix: output_prefix,
+                MediaAsset.failure_code: code,
+                MediaAsset.failure_vi: vi,
+                MediaAsset.failure_en: en,
+                MediaAsset.updated_at: _now(),
+            }
+        )
+        .where(
+            (MediaAsset.id == asset_id)
+            & (MediaAsset.run_id == run_id)
+            & (MediaAsset.status == "processing")
+        )
+        .returning(MediaAsset.id)
+    )
+    return bool(rows)
+
+
+async def delete(asset_id: uuid.UUID) -> dict[str, Any] | None:
+    rows: list[dict[str, Any]] = (
+        await MediaAsset.delete()
+        .where(MediaAsset.id == asset_id)
+        .returning(*MediaAsset.all_columns())
+    )
+    return rows[0] if rows else None
