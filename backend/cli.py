@@ -101,7 +101,12 @@ def seed() -> None:
     show_default=True,
     help="HTTP worker processes.",
 )
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option(
+    "--allow-dev-idp",
+    is_flag=True,
+    help="Allow CTN_DEV_IDP=1 (a development identity provider that signs anyone in).",
+)
+def serve(host: str | None, port: int | None, workers: int, allow_dev_idp: bool) -> None:
     """Serve the API in production: settings from the environment, no embedded database."""
     import uvicorn
 
@@ -110,6 +115,15 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = _settings()
     if not settings.database_url:
         _fail_no_database()
+    if not settings.secret_key:
+        _fail_no_secret()
+    if settings.dev_idp and not allow_dev_idp:
+        click.echo(
+            "ctn: CTN_DEV_IDP=1 mounts the development identity provider, which signs anyone"
+            " in; refusing to serve it without --allow-dev-idp",
+            err=True,
+        )
+        sys.exit(2)
     configure_logging(settings.log_level)
     uvicorn.run(
         "backend.app:create_served_app",
@@ -202,6 +216,12 @@ def demo(host: str, port: int, data_dir: Path | None, reset: bool) -> None:
         url = postgres.start()
         os.environ["DATABASE_URL"] = url
         os.environ["CTN_DATA_DIR"] = str(data_dir)
+        os.environ.setdefault("CTN_SECRET_KEY", _demo_secret(data_dir))
+        os.environ["CTN_DEV_IDP"] = "1"
+        os.environ["CTN_HOST"] = host
+        os.environ["CTN_PORT"] = str(port)
+        if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+            os.environ.setdefault("CTN_PUBLIC_URL", f"http://127.0.0.1:{port}")
         settings = _settings()
         if not stopping:
             _run(lambda: _demo(settings, host, port, stopping))
@@ -209,6 +229,17 @@ def demo(host: str, port: int, data_dir: Path | None, reset: bool) -> None:
         click.echo("→ stopping PostgreSQL")
         postgres.stop()
     click.echo("✔ stopped")
+
+
+def _demo_secret(data_dir: Path) -> str:
+    """The demo's master secret, made once and kept beside its data (owner-only)."""
+    import secrets
+
+    path = data_dir / "secret.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -> None:
@@ -223,7 +254,8 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
         return
     configure_logging(settings.log_level)
     click.echo(
-        f"✔ C-ThaiNguyen is running on http://{host}:{port} (OpenAPI: /schema); Ctrl-C stops"
+        f"✔ C-ThaiNguyen is running on http://{host}:{port} (OpenAPI: /schema); Ctrl-C stops\n"
+        f"  sign in: {settings.base_url}/auth/login (demo people: {settings.base_url}/dev-idp/users)"
     )
     config = uvicorn.Config(
         create_app(settings, run_worker=True),
@@ -235,6 +267,48 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
         lifespan="on",
     )
     await uvicorn.Server(config).serve()
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Our access-token signing keys."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Start signing with a new key; the old one keeps verifying until its tokens expire."""
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+    if not settings.secret_key:
+        _fail_no_secret()
+
+    async def run() -> str:
+        from backend import db
+        from backend.audit.service import do_record
+        from backend.identity.keys import do_create_signing_key
+
+        await db.open_pool(settings)
+        try:
+            async with db.unit_of_work():
+                kid = await do_create_signing_key(settings)
+                await do_record(
+                    "keys.rotate", actor_id=None, object_type="signing_key", object_id=kid
+                )
+        finally:
+            await db.close_pool()
+        return kid
+
+    kid = _run(run)
+    click.echo(f"✔ new signing key {kid}; the previous key verifies until its tokens expire")
+
+
+def _fail_no_secret() -> None:
+    click.echo("ctn: CTN_SECRET_KEY is not set (at least 32 random characters)", err=True)
+    sys.exit(2)
 
 
 # --- audit --------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from backend.settings import Settings
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
-OPEN = access(PUBLIC, anonymous=True)
+# The provider's endpoints read their own credentials (client secret, its access tokens).
+OPEN = access(PUBLIC, anonymous=True, authenticate=False)
 
 
 class DemoUser(msgspec.Struct, kw_only=True):
@@ -85,7 +86,7 @@ class DevIdentityProviderController(Controller):
     async def discovery(self, settings: NamedDependency[Settings]) -> dict[str, Any]:
         return service.metadata(settings)
 
-    @get("/jwks", opt=access(PUBLIC, anonymous=True, cache_control="public, max-age=3600"))
+    @get("/jwks", opt={**OPEN, "cache_control": "public, max-age=3600"})
     async def jwks(self) -> dict[str, Any]:
         return await service.jwks()
 
@@ -154,7 +155,7 @@ class DevIdentityProviderController(Controller):
         """Switch to a new signing key (the old one stays published)."""
         return {"kid": await service.do_rotate_key()}
 
-    @post("/logout", status_code=HTTP_200_OK, opt=access(PUBLIC, anonymous=True, accepts=(FORM,)))
+    @post("/logout", status_code=HTTP_200_OK, opt={**OPEN, "accepts": (FORM,)})
     async def logout(
         self,
         settings: NamedDependency[Settings],

@@ -194,7 +194,7 @@ class SignInController(Controller):
     @post(
         "/backchannel-logout",
         status_code=HTTP_200_OK,
-        opt=access(PUBLIC, accepts=(FORM,)),
+        opt=access(PUBLIC, accepts=(FORM,), authenticate=False),
     )
     async def backchannel_logout(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]

@@ -3,6 +3,8 @@
 `AuthenticationMiddleware` runs inside the request's transaction: it reads a Bearer access
 token, or else the web session cookie, and sets `scope["user"]` to a `Principal` (or None).
 Cookie-authenticated unsafe requests must carry the session's CSRF token in `X-CSRF-Token`.
+Routes that take credentials of their own (the development provider's token and userinfo
+endpoints) say `opt={"authenticate": False}`.
 `check_access` is the app-wide Litestar guard: every route states its rule in
 `opt["access"]` (see backend.access); a route without one fails closed.
 """
@@ -70,12 +72,14 @@ class AuthenticationMiddleware:
         await self.app(scope, receive, send)
 
     async def principal(self, scope: Scope) -> Principal | None:
+        if not handler_opt(scope, "authenticate", True):
+            return None  # the route takes credentials of its own (the provider's endpoints)
         rule: Rule | None = handler_opt(scope, "access")
         public = rule is not None and rule.public
         authorization = _header(scope, b"authorization")
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer":
+            if not token.strip():
                 raise InvalidToken()
             try:
                 return await service.authenticate_bearer(self.settings, token.strip())

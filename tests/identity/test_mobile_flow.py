@@ -1,0 +1,229 @@
+"""The mobile sign-in over real HTTP against the development provider: authorize → provider
+→ callback → handoff → token, then refresh rotation, reuse detection and logout."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.devidp.people import BY_PERSONAL_ID
+from backend.security_events import read_events
+from tests.identity.conftest import (
+    APP_REDIRECT,
+    CITIZEN,
+    LiveServer,
+    bearer,
+    mobile_handoff,
+    mobile_tokens,
+    pkce_pair,
+    redeem,
+)
+
+
+async def test_the_app_signs_in_and_gets_its_tokens_and_profile(http: httpx.AsyncClient) -> None:
+    sign_in = await mobile_handoff(http)
+    response = await redeem(http, sign_in)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    tokens = response.json()
+    assert tokens["token_type"] == "Bearer"
+    assert tokens["expires_in"] == 600
+    assert len(tokens["refresh_token"]) >= 40
+    me = await http.get("/api/v1/me", headers=bearer(tokens))
+    assert me.status_code == 200
+    person = BY_PERSONAL_ID[CITIZEN]
+    body = me.json()
+    assert body["personal_id"] == CITIZEN
+    assert body["full_name"] == person.full_name
+    assert body["birth_date"] == person.birth_date.isoformat()
+    assert body["gender"] == person.gender
+    assert body["roles"] == ["citizen"]
+    assert body["csrf_token"] is None
+
+
+async def test_the_app_state_comes_back_unchanged(http: httpx.AsyncClient) -> None:
+    sign_in = await mobile_handoff(http)
+    assert sign_in.redirect.startswith(f"{APP_REDIRECT}?code=")
+    assert sign_in.app_state  # the query helper read it from the redirect
+
+
+async def test_a_person_is_the_same_at_every_sign_in(http: httpx.AsyncClient) -> None:
+    first = await http.get("/api/v1/me", headers=bearer(await mobile_tokens(http)))
+    second = await http.get("/api/v1/me", headers=bearer(await mobile_tokens(http)))
+    assert first.json()["id"] == second.json()["id"]
+
+
+async def test_a_handoff_code_works_once(http: httpx.AsyncClient) -> None:
+    sign_in = await mobile_handoff(http)
+    assert (await redeem(http, sign_in)).status_code == 200
+    again = await redeem(http, sign_in)
+    assert again.status_code == 400
+    assert again.json()["code"] == "handoff_code_invalid"
+    assert again.json()["error"] == "invalid_grant"
+
+
+async def test_a_handoff_code_needs_the_apps_own_verifier(http: httpx.AsyncClient) -> None:
+    sign_in = await mobile_handoff(http)
+    sign_in.verifier = pkce_pair()[0]  # an intercepting app does not have the verifier
+    response = await redeem(http, sign_in)
+    assert response.status_code == 400
+    assert response.json()["code"] == "pkce_mismatch"
+
+
+async def test_an_unregistered_redirect_uri_is_refused_without_redirecting(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.get(
+        "/auth/mobile/authorize",
+        params={
+            "redirect_uri": "https://evil.example/cb",
+            "state": "s",
+            "code_challenge": pkce_pair()[1],
+            "code_challenge_method": "S256",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "redirect_uri_not_allowed"
+    assert "location" not in response.headers
+
+
+async def test_pkce_is_required_of_the_app(http: httpx.AsyncClient) -> None:
+    for params in (
+        {},
+        {"code_challenge": pkce_pair()[1], "code_challenge_method": "plain"},
+        {"code_challenge": "short", "code_challenge_method": "S256"},
+    ):
+        response = await http.get(
+            "/auth/mobile/authorize",
+            params={"redirect_uri": APP_REDIRECT, "state": "s", **params},
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "pkce_required"
+
+
+async def test_the_provider_is_asked_with_state_nonce_and_pkce(http: httpx.AsyncClient) -> None:
+    response = await http.get(
+        "/auth/mobile/authorize",
+        params={
+            "redirect_uri": APP_REDIRECT,
+            "state": "app-state",
+            "code_challenge": pkce_pair()[1],
+            "code_challenge_method": "S256",
+            "login_hint": CITIZEN,
+        },
+    )
+    location = httpx.URL(response.headers["location"])
+    assert location.path == "/dev-idp/authorize"
+    params = dict(location.params)
+    assert params["client_id"] == "c-thainguyen"
+    assert params["redirect_uri"].endswith("/auth/callback")
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["state"]) >= 40 and len(params["nonce"]) >= 40
+    assert params["state"] != "app-state"  # our own state with the provider, not the app's
+    assert params["login_hint"] == CITIZEN
+
+
+async def test_a_replayed_callback_is_refused(http: httpx.AsyncClient) -> None:
+    start = await http.get(
+        "/auth/mobile/authorize",
+        params={
+            "redirect_uri": APP_REDIRECT,
+            "state": "s",
+            "code_challenge": pkce_pair()[1],
+            "code_challenge_method": "S256",
+            "login_hint": CITIZEN,
+        },
+    )
+    callback = (await http.get(start.headers["location"])).headers["location"]
+    assert (await http.get(callback)).status_code == 302
+    replay = await http.get(callback)
+    assert replay.status_code == 400
+    assert replay.json()["code"] == "login_state_invalid"
+
+
+async def test_refresh_rotates_and_the_old_refresh_token_is_spent(
+    http: httpx.AsyncClient,
+) -> None:
+    tokens = await mobile_tokens(http)
+    rotated = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+    assert rotated.status_code == 200
+    new = rotated.json()
+    assert new["refresh_token"] != tokens["refresh_token"]
+    assert new["access_token"] != tokens["access_token"]
+    assert (await http.get("/api/v1/me", headers=bearer(new))).status_code == 200
+    # JSON bodies are accepted too.
+    again = await http.post(
+        "/api/v1/auth/token",
+        json={"grant_type": "refresh_token", "refresh_token": new["refresh_token"]},
+    )
+    assert again.status_code == 200
+
+
+async def test_reusing_a_refresh_token_revokes_the_whole_family(
+    http: httpx.AsyncClient, live: LiveServer
+) -> None:
+    stolen = await mobile_tokens(http)
+    legit = (
+        await http.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": stolen["refresh_token"]},
+        )
+    ).json()
+    reuse = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": stolen["refresh_token"]},
+    )
+    assert reuse.status_code == 400
+    assert reuse.json()["code"] == "refresh_token_reused"
+    # The legitimate holder's newer tokens die with the family, access token included.
+    later = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": legit["refresh_token"]},
+    )
+    assert later.status_code == 400
+    assert later.json()["code"] == "refresh_token_invalid"
+    me = await http.get("/api/v1/me", headers=bearer(legit))
+    assert me.status_code == 401
+    assert me.json()["code"] == "token_invalid"
+    events = [e for e in read_events(live.security_log) if e["event"] == "refresh_token_reuse"]
+    assert events and events[-1]["actor"] is not None
+
+
+async def test_logout_revokes_the_refresh_and_access_tokens(http: httpx.AsyncClient) -> None:
+    tokens = await mobile_tokens(http)
+    out = await http.post(
+        "/api/v1/auth/logout",
+        headers=bearer(tokens),
+        json={"refresh_token": tokens["refresh_token"]},
+    )
+    assert out.status_code == 204
+    assert (await http.get("/api/v1/me", headers=bearer(tokens))).status_code == 401
+    refresh = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+    assert refresh.json()["code"] == "refresh_token_invalid"
+
+
+async def test_bad_token_requests_get_clear_errors(http: httpx.AsyncClient) -> None:
+    unsupported = await http.post("/api/v1/auth/token", data={"grant_type": "password"})
+    assert unsupported.status_code == 400
+    assert unsupported.json()["code"] == "unsupported_grant_type"
+    assert unsupported.json()["error"] == "unsupported_grant_type"
+    unknown = await http.post(
+        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": "nope"}
+    )
+    assert unknown.json()["code"] == "refresh_token_invalid"
+    wrong_type = await http.post(
+        "/api/v1/auth/token", content=b"grant_type=x", headers={"content-type": "text/plain"}
+    )
+    assert wrong_type.status_code == 415
+    garbage = await http.get("/api/v1/me", headers={"Authorization": "Bearer not-a-jwt"})
+    assert garbage.status_code == 401
+    assert garbage.json()["code"] == "token_invalid"
+    assert "invalid_token" in garbage.headers["www-authenticate"]
+    anonymous = await http.get("/api/v1/me")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "not_authenticated"
