@@ -255,7 +255,8 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
     configure_logging(settings.log_level)
     click.echo(
         f"✔ C-ThaiNguyen is running on http://{host}:{port} (OpenAPI: /schema); Ctrl-C stops\n"
-        f"  sign in: {settings.base_url}/auth/login (demo people: {settings.base_url}/dev-idp/users)"
+        f"  sign in: {settings.base_url}/auth/login"
+        f" (demo people: {settings.base_url}/dev-idp/users)"
     )
     config = uvicorn.Config(
         create_app(settings, run_worker=True),
