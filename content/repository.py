@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _loaded(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The row with its JSONB columns decoded (Piccolo returns them as text)."""
+    if row is None:
+        return None
+    for column in ("renditions", "details"):
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    return row
+
+
 async def insert(row: dict[str, Any]) -> dict[str, Any]:
     now = _now()
     await MediaAsset.insert(MediaAsset(**row, created_at=now, updated_at=now))
@@ -25,7 +36,7 @@ async def insert(row: dict[str, Any]) -> dict[str, Any]:
 
 async def get(asset_id: uuid.UUID) -> dict[str, Any] | None:
     row: dict[str, Any] | None = await MediaAsset.select().where(MediaAsset.id == asset_id).first()
-    return row
+    return _loaded(row)
 
 
 async def claim(asset_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any] | None:
@@ -43,7 +54,7 @@ async def claim(asset_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any] | None
         .where((MediaAsset.id == asset_id) & MediaAsset.status.is_in(list(PROCESSABLE)))
         .returning(*MediaAsset.all_columns())
     )
-    return rows[0] if rows else None
+    return _loaded(rows[0]) if rows else None
 
 
 async def set_progress(asset_id: uuid.UUID, run_id: uuid.UUID, progress: int) -> bool:
@@ -102,4 +113,4 @@ async def delete(asset_id: uuid.UUID) -> dict[str, Any] | None:
         .where(MediaAsset.id == asset_id)
         .returning(*MediaAsset.all_columns())
     )
-    return rows[0] if rows else None
+    return _loaded(rows[0]) if rows else None
