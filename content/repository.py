@@ -114,3 +114,13 @@ async def delete(asset_id: uuid.UUID) -> dict[str, Any] | None:
         .returning(*MediaAsset.all_columns())
     )
     return _loaded(rows[0]) if rows else None
+
+
+async def find_by_filename(filename: str) -> uuid.UUID | None:
+    row = (
+        await MediaAsset.select(MediaAsset.id)
+        .where(MediaAsset.original_filename == filename)
+        .order_by(MediaAsset.created_at, ascending=False)
+        .first()
+    )
+    return row["id"] if row else None

@@ -226,9 +226,10 @@ async def discard_upload(settings: Settings, received: ReceivedUpload) -> None:
 
 
 async def do_create_asset(
-    received: ReceivedUpload, *, created_by: uuid.UUID | None
+    received: ReceivedUpload, *, created_by: uuid.UUID | None, enqueue: bool = True
 ) -> dict[str, Any]:
-    """Record a received upload; a video or audio is queued for processing after commit."""
+    """Record a received upload; a video or audio is queued for processing after commit
+    (unless `enqueue` is False: the caller processes it itself)."""
     row = await repository.insert(
         {
             "id": received.id,
@@ -246,12 +247,17 @@ async def do_create_asset(
             "created_by": created_by,
         }
     )
-    if received.kind in (Kind.VIDEO, Kind.AUDIO):
+    if enqueue and received.kind in (Kind.VIDEO, Kind.AUDIO):
         from backend.jobs import defer
         from content.tasks import process_media
 
         await defer(process_media.configure(lock=f"media:{received.id}"), asset_id=str(received.id))
     return row
+
+
+async def find_asset_by_filename(filename: str) -> uuid.UUID | None:
+    """The newest asset uploaded under this name (demo data idempotency)."""
+    return await repository.find_by_filename(filename)
 
 
 async def do_delete_asset(settings: Settings, asset_id: uuid.UUID) -> None:
