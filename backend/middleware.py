@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from backend.db import UnitOfWork
+from backend.errors import AppError
 from backend.logs import log_fields, request_id_var
 
 # Plain ASGI types: our middleware reads and writes raw messages, which Litestar's TypedDict
@@ -104,6 +105,12 @@ class UnitOfWorkMiddleware:
 
         try:
             await self.app(scope, receive, send_after_commit)
+        except AppError as exc:
+            # Raised by middleware inside this one (authentication): Litestar renders it
+            # further out, after this unit has ended.
+            if exc.commit and not uow.finished:
+                await uow.commit()
+            raise
         finally:
             await uow.rollback()  # no-op once committed or rolled back
 

@@ -137,10 +137,11 @@ def settings() -> Any:
 @pytest.fixture(scope="session")
 async def infrastructure(settings: Any) -> AsyncIterator[None]:
     """The connection pool and the job queue, open for the whole session."""
-    from backend import db
+    from backend import db, security_events
     from backend.app import prepare_keys
     from backend.jobs import job_app
 
+    security_events.configure(settings.security_log_path, settings.secret_key)
     await db.open_pool(settings)
     await prepare_keys(settings)
     async with job_app.open_async():

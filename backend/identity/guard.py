@@ -122,6 +122,8 @@ def _client(scope: Scope) -> str | None:
 def check_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """The app-wide guard: the route's declared rule admits the caller, or 401/403."""
     rule = handler.opt.get("access")
+    if rule is None and connection.scope.get("method") == "OPTIONS":
+        return  # Litestar's own OPTIONS handler (answers with Allow; runs no code of ours)
     if not isinstance(rule, Rule):
         # Fail closed: a route that forgot its rule is a bug, never an open door.
         raise RuntimeError(f"route {handler!r} declares no access rule")
