@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Router
 from litestar.config.app import ExperimentalFeatures
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
@@ -45,6 +46,10 @@ ROUTE_HANDLERS: list[Any] = [
 ]
 
 JSON_TYPES = ("application/json",)
+
+
+def _throttled_route(request: Request[Any, Any, Any]) -> bool:
+    return bool(request.route_handler.opt.get("throttle"))
 
 
 async def check_content_type(request: Request[Any, Any, Any]) -> None:
@@ -112,6 +117,12 @@ def create_app(
         return settings
 
     dev_routes = [DevIdentityProviderController] if settings.dev_idp else []
+    # Sign-in routes (opt `throttle`) are rate-limited per client address; a refusal is a
+    # 429 problem and a security event.
+    throttle = RateLimitConfig(
+        rate_limit=("minute", settings.auth_rate_limit_per_minute),
+        check_throttle_handler=_throttled_route,
+    )
     app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *dev_routes, *extra_route_handlers],
         guards=[check_access],
@@ -120,6 +131,7 @@ def create_app(
         # Outermost first. Idempotency runs inside the request's transaction, so a stored
         # response is committed with the work it describes.
         middleware=[
+            throttle.middleware,
             cast("Any", UnitOfWorkMiddleware),
             DefineMiddleware(cast("Any", AuthenticationMiddleware), settings=settings),
             DefineMiddleware(

@@ -25,7 +25,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 
-from backend import errors
+from backend import errors, security_events
 from backend.i18n import pick_language
 from backend.logs import request_id_var
 from backend.middleware import COMMIT_ON_ERROR
@@ -99,7 +99,10 @@ def to_app_error(exc: Exception) -> errors.AppError:
     if isinstance(exc, PermissionDeniedException):
         return errors.PermissionDenied()
     if isinstance(exc, TooManyRequestsException):
-        return errors.TooManyRequests(headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if "RateLimit-Reset" in headers:
+            headers.setdefault("Retry-After", str(headers["RateLimit-Reset"]))
+        return errors.TooManyRequests(headers=headers)
     if isinstance(exc, HTTPException) and exc.status_code in _BY_STATUS:
         return _BY_STATUS[exc.status_code]()
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
@@ -111,6 +114,9 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     error = to_app_error(exc)
     if error.commit:
         request.scope[COMMIT_ON_ERROR] = True  # type: ignore[literal-required]  # our own key
+    if error.status == 429:
+        client = request.client.host if request.client else None
+        security_events.emit("throttled", client=client, route=request.scope.get("path_template"))
     if error.status >= 500 and not isinstance(exc, errors.ServiceUnavailable):
         # The traceback stays in the server log; the client sees only the request id.
         log.error("unhandled error", exc_info=exc)

@@ -72,6 +72,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_idle_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
     session_idle_minutes_staff: PositiveInt = 15
     session_idle_minutes_citizen: PositiveInt = 120
+    auth_rate_limit_per_minute: PositiveInt = 30
+    """Sign-in and token requests allowed per client address and minute (per process)."""
     security_log: str | None = None
     """JSON-lines file of security events; default `<data_dir>/security.jsonl`."""
 
@@ -152,6 +154,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ffmpeg_preset: str = "veryfast"
     ffmpeg_threads: Annotated[int, msgspec.Meta(ge=0)] = 0
     """ffmpeg `-threads` (0: ffmpeg decides)."""
+    media_stalled_seconds: Annotated[float, msgspec.Meta(gt=10)] = 60.0
+    """A media job whose worker sent no heartbeat for this long (the worker died) is put
+    back in the queue; more than the workers' 10-second heartbeat interval."""
+    media_recovery_cron: str = "* * * * *"
+    """How often workers look for such jobs (cron; a 6th field counts seconds)."""
 
 
 SECRET_FIELDS = frozenset(

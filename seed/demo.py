@@ -8,6 +8,8 @@ from backend.db import unit_of_work
 from backend.geo.service import do_sync_units
 from backend.settings import Settings
 from backend.system.service import do_set_state, get_state
+from seed.content import seed_content
+from seed.identity import seed_people
 
 SEED_KEY = "demo_seed"
 SEED_VERSION = 1
@@ -29,6 +31,8 @@ async def load_demo_data(
         echo("→ loading demo data")
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             ("administrative units", lambda: do_sync_units(settings.province_code)),
+            ("agencies, police units and people of every role", seed_people),
+            ("media (a short video, transcoded)", lambda: seed_content(settings)),
         ]
         for index, (name, step) in enumerate(steps, start=1):
             echo(f"  [{index}/{len(steps)}] {name}")

@@ -61,6 +61,14 @@ async def test_demo_starts_serves_stops_cleanly_and_keeps_its_data(
             schema = await http.get(f"{base}/schema/openapi.json")
             assert schema.status_code == 200
             assert "/api/v1/admin-units" in schema.json()["paths"]
+        # The demo people sign in through the development provider with their roles.
+        async with httpx.AsyncClient(base_url=base, follow_redirects=True) as browser:
+            people = (await browser.get("/dev-idp/users")).json()
+            officer = next(p for p in people if "police_officer" in p["roles"])
+            me = await browser.get("/auth/login", params={"login_hint": officer["personal_id"]})
+            assert me.status_code == 200, me.text
+            assert me.json()["roles"] == ["citizen", "police_officer"]
+            assert me.json()["police_units"][0]["code"] == officer["police_unit"]
         assert postgres_processes(data_dir / "postgres"), "demo should run its own PostgreSQL"
     finally:
         code = stop(process, signal.SIGTERM)

@@ -88,7 +88,7 @@ class SignInController(Controller):
     path = "/auth"
     tags = ["sign-in"]
 
-    @get("/mobile/authorize", opt=access(PUBLIC))
+    @get("/mobile/authorize", opt=access(PUBLIC, throttle=True))
     async def mobile_authorize(
         self,
         settings: NamedDependency[Settings],
@@ -111,7 +111,7 @@ class SignInController(Controller):
         )
         return Redirect(url, status_code=302, headers=NO_STORE)
 
-    @get("/login", opt=access(PUBLIC))
+    @get("/login", opt=access(PUBLIC, throttle=True))
     async def web_login(
         self,
         settings: NamedDependency[Settings],
@@ -133,7 +133,7 @@ class SignInController(Controller):
         )
         return Redirect(url, status_code=302, headers=NO_STORE, cookies=[cookie])
 
-    @get("/callback", opt=access(PUBLIC, transaction=False))
+    @get("/callback", opt=access(PUBLIC, transaction=False, throttle=True))
     async def callback(
         self,
         request: Request[Any, Any, Any],
@@ -220,7 +220,7 @@ class TokenController(Controller):
     path = "/api/v1/auth"
     tags = ["sign-in"]
 
-    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC))
+    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC, throttle=True))
     async def token(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[TokenPair]:

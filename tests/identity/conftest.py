@@ -58,6 +58,7 @@ def live(
         CTN_MOBILE_REDIRECT_URIS=f"{APP_REDIRECT},vn.test.ctn:/other",
         CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
         CTN_DB_POOL_MIN="0",
+        CTN_AUTH_RATE_LIMIT_PER_MINUTE="100000",
     )
     log_path = tmp / "serve.log"
     with log_path.open("w") as log:
