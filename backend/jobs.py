@@ -23,6 +23,7 @@ R = TypeVar("R")
 TASK_MODULES = [
     "backend.geo.tasks",
     "mobile_bridge.tasks",
+    "backend.identity.tasks",
     "content.tasks",
 ]
 

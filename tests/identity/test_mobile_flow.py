@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import httpx
 
+from backend.db import engine, unit_of_work
 from backend.devidp.people import BY_PERSONAL_ID
+from backend.identity.service import do_purge_expired
 from backend.security_events import read_events
+from backend.settings import load_settings
 from tests.identity.conftest import (
     APP_REDIRECT,
     CITIZEN,
@@ -227,3 +230,42 @@ async def test_bad_token_requests_get_clear_errors(http: httpx.AsyncClient) -> N
     anonymous = await http.get("/api/v1/me")
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "not_authenticated"
+
+
+async def test_an_idle_refresh_token_expires(http: httpx.AsyncClient) -> None:
+    tokens = await mobile_tokens(http)
+    connection = await engine().get_new_connection()
+    try:
+        await connection.execute(
+            "UPDATE refresh_tokens SET idle_expires_at = now() - interval '1 second'"
+        )
+    finally:
+        await connection.close()
+    response = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+    assert response.json()["code"] == "refresh_token_invalid"
+
+
+async def test_expired_sign_in_state_is_purged(http: httpx.AsyncClient) -> None:
+    await mobile_tokens(http)
+    await mobile_handoff(http)  # an unredeemed handoff code
+    connection = await engine().get_new_connection()
+    try:
+        await connection.execute(
+            "UPDATE refresh_families SET expires_at = now() - interval '1 second';"
+            "UPDATE handoff_codes SET expires_at = now() - interval '1 second';"
+            "UPDATE login_flows SET expires_at = now() - interval '1 second'"
+        )
+        async with unit_of_work():
+            counts = await do_purge_expired(load_settings())
+        assert counts["refresh_families"] == 1
+        assert counts["handoff_codes"] == 2
+        assert counts["login_flows"] == 2
+        left = await connection.fetchval(
+            "SELECT (SELECT count(*) FROM refresh_tokens) + (SELECT count(*) FROM handoff_codes)"
+        )
+        assert left == 0
+    finally:
+        await connection.close()
