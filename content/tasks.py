@@ -13,19 +13,23 @@ from __future__ import annotations
 import logging
 import uuid
 
+import croniter  # type: ignore[import-untyped]  # croniter ships no type information
 import procrastinate
 
 from backend.db import unit_of_work
 from backend.jobs import job_app
 from backend.logs import log_fields
-from backend.settings import load_settings
+from backend.settings import SettingsError, load_settings
 from content import service
 from content.errors import MediaProcessingFailed
 
 log = logging.getLogger(__name__)
 
 MEDIA_RETRY = procrastinate.RetryStrategy(max_attempts=4, exponential_wait=5)
-STALLED_AFTER_SECONDS = 60.0
+# Read once at import: the periodic task's schedule is fixed when the worker registers it.
+_RECOVERY = load_settings()
+if not croniter.croniter.is_valid(_RECOVERY.media_recovery_cron):
+    raise SettingsError("CTN_MEDIA_RECOVERY_CRON", "is not a valid cron expression")
 
 
 async def run_processing(asset_id: uuid.UUID, *, last_attempt: bool = True) -> str:
@@ -75,8 +79,11 @@ async def process_media(context: procrastinate.JobContext, asset_id: str) -> Non
     )
 
 
-async def recover_stalled_jobs(seconds_since_heartbeat: float = STALLED_AFTER_SECONDS) -> int:
-    """Put back in the queue the media jobs whose worker stopped sending heartbeats."""
+async def recover_stalled_jobs(seconds_since_heartbeat: float | None = None) -> int:
+    """Put back in the queue the media jobs whose worker stopped sending heartbeats for
+    `seconds_since_heartbeat` (default `CTN_MEDIA_STALLED_SECONDS`)."""
+    if seconds_since_heartbeat is None:
+        seconds_since_heartbeat = load_settings().media_stalled_seconds
     manager = job_app.job_manager
     stalled = await manager.get_stalled_jobs(
         task_name=process_media.name, seconds_since_heartbeat=seconds_since_heartbeat
@@ -88,7 +95,7 @@ async def recover_stalled_jobs(seconds_since_heartbeat: float = STALLED_AFTER_SE
     return count
 
 
-@job_app.periodic(cron="* * * * *")
+@job_app.periodic(cron=_RECOVERY.media_recovery_cron)
 @job_app.task(queue="maintenance", queueing_lock="recover_stalled_media_jobs", pass_context=False)
 async def recover_stalled_media_jobs(timestamp: int) -> None:
     recovered = await recover_stalled_jobs()

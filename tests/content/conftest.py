@@ -106,3 +106,20 @@ def make_video(
     args.append(str(path))
     subprocess.run(args, check=True)
     return path
+
+
+CONTENT_TABLES = ("media_assets",)
+
+
+@pytest.fixture
+async def committed_content(committed: None) -> AsyncIterator[None]:
+    """`committed`, and the content tables emptied afterwards (they hold no foreign key to
+    the tables `committed` truncates, so they are emptied here)."""
+    yield
+    from backend.db import engine
+
+    connection = await engine().get_new_connection()
+    try:
+        await connection.execute(f"TRUNCATE {', '.join(CONTENT_TABLES)}")
+    finally:
+        await connection.close()
