@@ -19,7 +19,7 @@ from backend.access import PUBLIC, SIGNED_IN, Principal, Role, access, roles
 from backend.db import unit_of_work
 from backend.errors import MalformedBody, UnsupportedMediaType
 from backend.identity import keys, service
-from backend.identity.errors import UnsupportedGrantType
+from backend.identity.errors import IdTokenError, SignInRefused, UnsupportedGrantType
 from backend.identity.guard import (
     CSRF_COOKIE,
     LOGIN_COOKIE,
@@ -146,7 +146,16 @@ class SignInController(Controller):
         while the provider is called: consume the state, exchange and validate, sign in."""
         async with unit_of_work():
             flow = await service.consume_login_flow(flow_state, request.cookies.get(LOGIN_COOKIE))
-        claims = await service.validate_callback(settings, flow, code, error)
+        try:
+            claims = await service.validate_callback(settings, flow, code, error)
+        except (SignInRefused, IdTokenError) as exc:
+            if flow["kind"] != "mobile":
+                raise
+            # The system browser goes back to the app, which shows the failure (RFC 6749
+            # §4.1.2.1); the precise reason travels as `error_code`.
+            return Redirect(
+                service.app_error_redirect(flow, exc.code), status_code=302, headers=NO_STORE
+            )
         async with unit_of_work():
             outcome = await service.do_finish_sign_in(settings, flow, claims)
         if isinstance(outcome, service.MobileHandoff):

@@ -181,12 +181,6 @@ class IdTokenIssuedInFuture(IdTokenError):
     message_en = "The ID token claims to be issued in the future."
 
 
-class AssuranceTooLow(IdTokenError):
-    code = "assurance_level_too_low"
-    message_vi = "Mức độ xác thực chưa đủ cho vai trò cán bộ (cần định danh mức 2)."
-    message_en = "The authentication assurance level is too low for staff roles."
-
-
 class LogoutTokenInvalid(IdTokenError):
     code = "logout_token_invalid"
     status = 400

@@ -270,6 +270,13 @@ async def do_finish_sign_in(
     )
 
 
+def app_error_redirect(flow: dict[str, Any], code: str) -> str:
+    """The app's redirect URI carrying a failed sign-in (`access_denied` and our code)."""
+    query = urlencode({"error": "access_denied", "error_code": code, "state": flow["app_state"]})
+    separator = "&" if "?" in flow["app_redirect_uri"] else "?"
+    return f"{flow['app_redirect_uri']}{separator}{query}"
+
+
 def _claim(settings: Settings, claims: dict[str, Any], name: str) -> Any:
     return claims.get(getattr(settings, f"oidc_claim_{name}"))
 

@@ -269,3 +269,28 @@ async def test_expired_sign_in_state_is_purged(http: httpx.AsyncClient) -> None:
         assert left == 0
     finally:
         await connection.close()
+
+
+async def test_a_refused_sign_in_goes_back_to_the_app_with_the_reason(
+    http: httpx.AsyncClient,
+) -> None:
+    start = await http.get(
+        "/auth/mobile/authorize",
+        params={
+            "redirect_uri": APP_REDIRECT,
+            "state": "app-state",
+            "code_challenge": pkce_pair()[1],
+            "code_challenge_method": "S256",
+        },
+    )
+    state = dict(httpx.URL(start.headers["location"]).params)["state"]
+    # The person cancels at the provider, which sends the browser back with an error.
+    back = await http.get("/auth/callback", params={"state": state, "error": "access_denied"})
+    assert back.status_code == 302
+    location = back.headers["location"]
+    assert location.startswith(f"{APP_REDIRECT}?")
+    assert dict(httpx.URL(location.replace(APP_REDIRECT, "https://app/", 1)).params) == {
+        "error": "access_denied",
+        "error_code": "sign_in_refused",
+        "state": "app-state",
+    }
