@@ -52,6 +52,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     `CTN_DEV_IDP=1` it defaults to the development provider at `<public_url>/dev-idp`."""
     oidc_client_id: str = "c-thainguyen"
     oidc_client_secret: str | None = None
+    oidc_client_auth: Literal[
+        "auto", "client_secret_basic", "client_secret_post", "private_key_jwt"
+    ] = "auto"
+    """How we authenticate to the provider's token endpoint; `auto`: private_key_jwt when a key
+    file is set, else the client secret as the provider prefers."""
+    oidc_client_key_file: str | None = None
+    """PEM private key (RSA or EC) for `private_key_jwt`; its public half is published at
+    `/auth/client-jwks` for the provider's registration."""
     oidc_scopes: str = "openid profile"
     oidc_acr_values: str | None = None
     """`acr_values` asked of the provider (e.g. `LoA2`)."""

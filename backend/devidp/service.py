@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import msgspec
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
 
 from backend.devidp import repository
 from backend.devidp.errors import DevIdpError
@@ -62,7 +63,12 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile"],
         "acr_values_supported": ["LoA1", "LoA2"],
@@ -193,6 +199,34 @@ def _client_authenticated(settings: Settings, client_id: str | None, secret: str
     )
 
 
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+async def _client_by_assertion(settings: Settings, assertion: str) -> str:
+    """private_key_jwt (RFC 7523): the assertion verifies with the key registered for the
+    client (its jwks_uri, `<backend>/auth/client-jwks`), names the client and this endpoint."""
+    refused = DevIdpError("invalid_client", "client assertion refused", status=401)
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            published = (await http.get(f"{settings.base_url}/auth/client-jwks")).json()
+        keys = KeySet.import_key_set(published)
+        claims = jwt.decode(assertion, keys, algorithms=["RS256", "ES256"]).claims
+    except (JoseError, ValueError, httpx.HTTPError):
+        raise refused from None
+    now = int(time.time())
+    aud = claims.get("aud")
+    audiences: list[Any] = aud if isinstance(aud, list) else [aud]
+    if (
+        claims.get("iss") != settings.oidc_client_id
+        or claims.get("sub") != settings.oidc_client_id
+        or not {f"{issuer(settings)}/token", issuer(settings)} & set(audiences)
+        or not isinstance(claims.get("exp"), int)
+        or claims["exp"] <= now
+    ):
+        raise refused
+    return settings.oidc_client_id
+
+
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -204,9 +238,13 @@ async def do_token(
     basic: tuple[str, str] | None,
 ) -> dict[str, Any]:
     """The token endpoint: client authentication, code (single use), PKCE, ID token."""
-    client_id, secret = basic if basic else (form.get("client_id"), form.get("client_secret"))
-    if not _client_authenticated(settings, client_id, secret):
-        raise DevIdpError("invalid_client", "client authentication failed", status=401)
+    client_id: str | None
+    if form.get("client_assertion_type") == JWT_BEARER:
+        client_id = await _client_by_assertion(settings, form.get("client_assertion", ""))
+    else:
+        client_id, secret = basic if basic else (form.get("client_id"), form.get("client_secret"))
+        if not _client_authenticated(settings, client_id, secret):
+            raise DevIdpError("invalid_client", "client authentication failed", status=401)
     if form.get("grant_type") != "authorization_code":
         raise DevIdpError("unsupported_grant_type", "only authorization_code")
     now = datetime.now(UTC)

@@ -26,7 +26,7 @@ from backend.identity.guard import (
     SESSION_COOKIE,
     cookie_is_secure,
 )
-from backend.identity.oidc import get_client
+from backend.identity.oidc import client_jwks, get_client
 from backend.identity.schemas import (
     Agency,
     GrantRequest,
@@ -218,6 +218,11 @@ class SignInController(Controller):
         claims = await get_client(settings).validate_logout_token(token)
         await service.do_backchannel_logout(settings, claims)
         return Response(None, status_code=HTTP_200_OK, headers=NO_STORE)
+
+    @get("/client-jwks", opt=access(PUBLIC, cache_control="public, max-age=300"))
+    async def client_jwks(self, settings: NamedDependency[Settings]) -> Jwks:
+        """Our client key for `private_key_jwt` (the provider's registration points here)."""
+        return Jwks(keys=client_jwks(settings)["keys"])
 
     @get("/jwks", opt=access(PUBLIC, cache_control="public, max-age=300"))
     async def jwks(self, settings: NamedDependency[Settings]) -> Jwks:

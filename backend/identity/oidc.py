@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeGuard
 
 import httpx
 import msgspec
 from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from backend import security_events
 from backend.identity.errors import (
@@ -158,12 +160,21 @@ class OidcClient:
             "redirect_uri": redirect_uri,
             "code_verifier": code_verifier,
         }
-        secret = self.settings.client_secret or ""
         auth: httpx.BasicAuth | None = None
-        if "client_secret_basic" in metadata.token_endpoint_auth_methods_supported:
-            auth = httpx.BasicAuth(self.settings.oidc_client_id, secret)
+        method = client_auth_method(self.settings, metadata)
+        if method == "private_key_jwt":
+            form.update(
+                client_id=self.settings.oidc_client_id,
+                client_assertion_type=JWT_BEARER,
+                client_assertion=client_assertion(self.settings, metadata.token_endpoint),
+            )
+        elif method == "client_secret_basic":
+            auth = httpx.BasicAuth(self.settings.oidc_client_id, self.settings.client_secret or "")
         else:
-            form.update(client_id=self.settings.oidc_client_id, client_secret=secret)
+            form.update(
+                client_id=self.settings.oidc_client_id,
+                client_secret=self.settings.client_secret or "",
+            )
         try:
             response = await self.http.post(
                 metadata.token_endpoint, data=form, auth=auth or httpx.USE_CLIENT_DEFAULT
@@ -274,6 +285,66 @@ class OidcClient:
             security_events.emit("logout_token_rejected", code=exc.code)
             raise
         return claims
+
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def client_auth_method(settings: Settings, metadata: ProviderMetadata) -> str:
+    """How we authenticate at the token endpoint (RFC 7523 / OIDC Core 9)."""
+    if settings.oidc_client_auth != "auto":
+        return settings.oidc_client_auth
+    if settings.oidc_client_key_file:
+        return "private_key_jwt"
+    supported = metadata.token_endpoint_auth_methods_supported
+    return "client_secret_basic" if "client_secret_basic" in supported else "client_secret_post"
+
+
+_client_keys: dict[str, tuple[str, str, Any]] = {}
+
+
+def client_key(settings: Settings) -> tuple[str, str, Any] | None:
+    """(kid, alg, key) of our private_key_jwt key, read once from CTN_OIDC_CLIENT_KEY_FILE."""
+    path = settings.oidc_client_key_file
+    if not path:
+        return None
+    if path not in _client_keys:
+        pem = Path(path).read_bytes()
+        key: Any
+        try:
+            key, alg = RSAKey.import_key(pem), "RS256"
+        except (JoseError, ValueError, TypeError):
+            key, alg = ECKey.import_key(pem), "ES256"
+        _client_keys[path] = (key.thumbprint(), alg, key)
+    return _client_keys[path]
+
+
+def client_jwks(settings: Settings) -> dict[str, Any]:
+    """The public half of our client key, for the provider's registration (jwks_uri)."""
+    found = client_key(settings)
+    if found is None:
+        return {"keys": []}
+    kid, alg, key = found
+    return {"keys": [{**key.as_dict(private=False), "kid": kid, "alg": alg, "use": "sig"}]}
+
+
+def client_assertion(settings: Settings, audience: str) -> str:
+    """A signed client assertion (RFC 7523 §2.2): iss = sub = client id, aud = the token
+    endpoint, short-lived and unique."""
+    found = client_key(settings)
+    if found is None:
+        raise ProviderError(detail_en="private_key_jwt needs CTN_OIDC_CLIENT_KEY_FILE.")
+    kid, alg, key = found
+    now = int(time.time())
+    claims = {
+        "iss": settings.oidc_client_id,
+        "sub": settings.oidc_client_id,
+        "aud": audience,
+        "jti": secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": now + 60,
+    }
+    return jwt.encode({"alg": alg, "kid": kid}, claims, key, algorithms=[alg])
 
 
 def _numeric(value: Any) -> TypeGuard[int | float]:

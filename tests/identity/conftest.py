@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
+import os
 import secrets
 import signal
 import subprocess
@@ -38,19 +40,16 @@ class LiveServer:
         return f"{self.url}/dev-idp"
 
 
-@pytest.fixture(scope="session")
-def live(
-    server_url: str, database_name: str, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def running_server(
+    tmp: Path, database_url: str, extra_env: dict[str, str] | None = None
 ) -> Iterator[LiveServer]:
-    """`ctn serve --allow-dev-idp` on a free port, started once per test worker."""
-    import os
-
-    tmp = tmp_path_factory.mktemp("live")
+    """`ctn serve --allow-dev-idp` on a free port of this machine, until the block ends."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CTN_", "PYTEST_"))}
     env.update(
-        DATABASE_URL=server_url.format(db=database_name),
+        DATABASE_URL=database_url,
         CTN_DATA_DIR=str(tmp / "data"),
         CTN_SECRET_KEY=TEST_SECRET_KEY,
         CTN_DEV_IDP="1",
@@ -59,6 +58,7 @@ def live(
         CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
         CTN_DB_POOL_MIN="0",
         CTN_AUTH_RATE_LIMIT_PER_MINUTE="100000",
+        **(extra_env or {}),
     )
     log_path = tmp / "serve.log"
     with log_path.open("w") as log:
@@ -86,6 +86,17 @@ def live(
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def live(
+    server_url: str, database_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The live server shared by this worker's identity tests."""
+    with running_server(
+        tmp_path_factory.mktemp("live"), server_url.format(db=database_name)
+    ) as server:
+        yield server
 
 
 @pytest.fixture
