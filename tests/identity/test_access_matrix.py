@@ -29,7 +29,8 @@ def handlers() -> list[tuple[str, str, Any]]:
         for handler in getattr(route, "route_handlers", []):
             for method in sorted(getattr(handler, "http_methods", {"WS"})):
                 found.append((route.path, method, handler))
-    return found
+    # Sorted: the test ids must be the same in every pytest-xdist worker.
+    return sorted(found, key=lambda item: (item[0], item[1]))
 
 
 HANDLERS = handlers()
