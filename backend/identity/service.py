@@ -455,12 +455,16 @@ async def do_revoke_refresh_family(principal: Principal, refresh_token: str | No
             family_id = row["family"]
     if family_id is not None:
         await repository.revoke_families(now, "logout", family_id=family_id)
+    await _record_sign_out(principal, "mobile")
+
+
+async def _record_sign_out(principal: Principal, client: str) -> None:
     await do_record(
         "auth.sign_out",
         actor_id=str(principal.id),
         object_type="person",
         object_id=str(principal.id),
-        details={"client": "mobile"},
+        details={"client": client},
     )
 
 
@@ -483,13 +487,7 @@ def check_csrf(settings: Settings, session_token: str, presented: str | None) ->
 async def do_end_web_session(principal: Principal) -> None:
     if principal.session_id is not None:
         await repository.revoke_web_sessions(_now(), session_id=principal.session_id)
-    await do_record(
-        "auth.sign_out",
-        actor_id=str(principal.id),
-        object_type="person",
-        object_id=str(principal.id),
-        details={"client": "web"},
-    )
+    await _record_sign_out(principal, "web")
 
 
 # --- who is calling ------------------------------------------------------------------------------

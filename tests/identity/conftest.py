@@ -125,6 +125,36 @@ class MobileSignIn:
     redirect: str
 
 
+async def sql(statement: str) -> None:
+    """Run SQL on the test database outside any test transaction (to age rows, say)."""
+    from backend.db import engine
+
+    connection = await engine().get_new_connection()
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def start_mobile(
+    http: httpx.AsyncClient,
+    *,
+    state: str = "app-state",
+    challenge: str | None = None,
+    login_hint: str | None = CITIZEN,
+) -> httpx.Response:
+    """The app opening `/auth/mobile/authorize` in the system browser."""
+    params = {
+        "redirect_uri": APP_REDIRECT,
+        "state": state,
+        "code_challenge": challenge or pkce_pair()[1],
+        "code_challenge_method": "S256",
+    }
+    if login_hint:
+        params["login_hint"] = login_hint
+    return await http.get("/auth/mobile/authorize", params=params)
+
+
 async def mobile_handoff(
     http: httpx.AsyncClient, personal_id: str = CITIZEN, *, verifier: str | None = None
 ) -> MobileSignIn:
@@ -133,15 +163,11 @@ async def mobile_handoff(
     verifier = verifier or pkce_pair()[0]
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     app_state = secrets.token_urlsafe(16)
-    start = await http.get(
-        "/auth/mobile/authorize",
-        params={
-            "redirect_uri": APP_REDIRECT,
-            "state": app_state,
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-            "login_hint": personal_id,
-        },
+    start = await start_mobile(
+        http,
+        state=app_state,
+        challenge=challenge.rstrip(b"=").decode(),
+        login_hint=personal_id,
     )
     assert start.status_code == 302, start.text
     at_provider = await http.get(start.headers["location"])

@@ -12,12 +12,12 @@ import pytest
 from joserfc import jws, jwt
 
 from backend.audit.repository import search
-from backend.db import engine, unit_of_work
+from backend.db import unit_of_work
 from backend.identity import keys
 from backend.identity.errors import InvalidToken
 from backend.settings import load_settings
 from tests.conftest import TEST_SECRET_KEY
-from tests.identity.conftest import LiveServer
+from tests.identity.conftest import LiveServer, sql
 from tests.support.auth import bearer_for, create_person
 
 
@@ -36,14 +36,6 @@ async def live_bearer(live: LiveServer, person: object) -> dict[str, str]:
 def kid_of(headers: dict[str, str]) -> str:
     token = headers["Authorization"].removeprefix("Bearer ")
     return str(jws.extract_compact(token.encode()).headers()["kid"])
-
-
-async def sql(statement: str) -> None:
-    connection = await engine().get_new_connection()
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 async def test_rotation_keeps_old_tokens_valid_until_they_expire(

@@ -19,6 +19,8 @@ from tests.identity.conftest import (
     mobile_tokens,
     pkce_pair,
     redeem,
+    sql,
+    start_mobile,
 )
 
 
@@ -104,16 +106,7 @@ async def test_pkce_is_required_of_the_app(http: httpx.AsyncClient) -> None:
 
 
 async def test_the_provider_is_asked_with_state_nonce_and_pkce(http: httpx.AsyncClient) -> None:
-    response = await http.get(
-        "/auth/mobile/authorize",
-        params={
-            "redirect_uri": APP_REDIRECT,
-            "state": "app-state",
-            "code_challenge": pkce_pair()[1],
-            "code_challenge_method": "S256",
-            "login_hint": CITIZEN,
-        },
-    )
+    response = await start_mobile(http)
     location = httpx.URL(response.headers["location"])
     assert location.path == "/dev-idp/authorize"
     params = dict(location.params)
@@ -126,16 +119,7 @@ async def test_the_provider_is_asked_with_state_nonce_and_pkce(http: httpx.Async
 
 
 async def test_a_replayed_callback_is_refused(http: httpx.AsyncClient) -> None:
-    start = await http.get(
-        "/auth/mobile/authorize",
-        params={
-            "redirect_uri": APP_REDIRECT,
-            "state": "s",
-            "code_challenge": pkce_pair()[1],
-            "code_challenge_method": "S256",
-            "login_hint": CITIZEN,
-        },
-    )
+    start = await start_mobile(http)
     callback = (await http.get(start.headers["location"])).headers["location"]
     assert (await http.get(callback)).status_code == 302
     replay = await http.get(callback)
@@ -234,13 +218,7 @@ async def test_bad_token_requests_get_clear_errors(http: httpx.AsyncClient) -> N
 
 async def test_an_idle_refresh_token_expires(http: httpx.AsyncClient) -> None:
     tokens = await mobile_tokens(http)
-    connection = await engine().get_new_connection()
-    try:
-        await connection.execute(
-            "UPDATE refresh_tokens SET idle_expires_at = now() - interval '1 second'"
-        )
-    finally:
-        await connection.close()
+    await sql("UPDATE refresh_tokens SET idle_expires_at = now() - interval '1 second'")
     response = await http.post(
         "/api/v1/auth/token",
         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
@@ -274,15 +252,7 @@ async def test_expired_sign_in_state_is_purged(http: httpx.AsyncClient) -> None:
 async def test_a_refused_sign_in_goes_back_to_the_app_with_the_reason(
     http: httpx.AsyncClient,
 ) -> None:
-    start = await http.get(
-        "/auth/mobile/authorize",
-        params={
-            "redirect_uri": APP_REDIRECT,
-            "state": "app-state",
-            "code_challenge": pkce_pair()[1],
-            "code_challenge_method": "S256",
-        },
-    )
+    start = await start_mobile(http, login_hint=None)
     state = dict(httpx.URL(start.headers["location"]).params)["state"]
     # The person cancels at the provider, which sends the browser back with an error.
     back = await http.get("/auth/callback", params={"state": state, "error": "access_denied"})

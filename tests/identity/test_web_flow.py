@@ -6,11 +6,11 @@ from __future__ import annotations
 import httpx
 
 from backend.access import Role
-from backend.db import engine, unit_of_work
+from backend.db import unit_of_work
 from backend.devidp.people import BY_PERSONAL_ID
 from backend.identity import repository
 from backend.identity.service import do_grant_role
-from tests.identity.conftest import CITIZEN, web_sign_in
+from tests.identity.conftest import CITIZEN, sql, web_sign_in
 
 STAFF = "019083071111"  # the demo system administrator
 
@@ -86,34 +86,18 @@ async def test_a_staff_session_ends_after_15_idle_minutes(http: httpx.AsyncClien
         await do_grant_role(person["id"], Role.SYSTEM_ADMIN, granted_by=None, reason="test")
     assert BY_PERSONAL_ID[STAFF].roles == ("system_admin",)
     assert (await http.get("/api/v1/me")).json()["roles"] == ["citizen", "system_admin"]
-    connection = await engine().get_new_connection()
-    try:
-        await connection.execute(
-            "UPDATE web_sessions SET last_seen_at = now() - interval '16 minutes'"
-        )
-    finally:
-        await connection.close()
+    await sql("UPDATE web_sessions SET last_seen_at = now() - interval '16 minutes'")
     expired = await http.get("/api/v1/me")
     assert expired.status_code == 401
     assert expired.json()["code"] == "session_expired"
     # Revoked for good: going back in time does not revive it.
-    connection = await engine().get_new_connection()
-    try:
-        await connection.execute("UPDATE web_sessions SET last_seen_at = now()")
-    finally:
-        await connection.close()
+    await sql("UPDATE web_sessions SET last_seen_at = now()")
     assert (await http.get("/api/v1/me")).status_code == 401
 
 
 async def test_a_citizen_session_survives_16_idle_minutes(http: httpx.AsyncClient) -> None:
     await web_sign_in(http)
-    connection = await engine().get_new_connection()
-    try:
-        await connection.execute(
-            "UPDATE web_sessions SET last_seen_at = now() - interval '16 minutes'"
-        )
-    finally:
-        await connection.close()
+    await sql("UPDATE web_sessions SET last_seen_at = now() - interval '16 minutes'")
     assert (await http.get("/api/v1/me")).status_code == 200
 
 
