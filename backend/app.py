@@ -30,6 +30,7 @@ from backend.jobs import job_app
 from backend.middleware import RequestContextMiddleware, UnitOfWorkMiddleware
 from backend.problems import exception_handler
 from backend.settings import Settings, load_settings
+from content.articles.endpoints import ArticleController
 from content.endpoints import MediaController, MediaObjectController
 from mobile_bridge.etag import ETagMiddleware
 from mobile_bridge.idempotency import IdempotencyMiddleware
@@ -43,6 +44,7 @@ ROUTE_HANDLERS: list[Any] = [
     AuditController,
     MediaController,  # content
     MediaObjectController,  # content
+    ArticleController,  # content
 ]
 
 JSON_TYPES = ("application/json",)

@@ -186,10 +186,46 @@ class ArticleTransitionInvalid(Conflict):
     message_en = "The article cannot move to this status."
 
 
+class ArticleNotPublishable(ArticleTransitionInvalid):
+    code = "article_not_draft"
+    message_vi = "Chỉ xuất bản được bài viết đang ở trạng thái nháp."
+    message_en = "Only a draft article can be published."
+
+
+class ArticleNotArchivable(ArticleTransitionInvalid):
+    code = "article_not_published"
+    message_vi = "Chỉ lưu trữ được bài viết đã xuất bản."
+    message_en = "Only a published article can be archived."
+
+
+class ArticleNotEditable(Conflict):
+    code = "article_not_editable"
+    message_vi = "Chỉ sửa được bài viết ở trạng thái nháp."
+    message_en = "Only a draft article can be edited."
+
+
+class ArticleSelfPublish(PermissionDenied):
+    code = "article_self_publish"
+    message_vi = "Người duyệt không được tự xuất bản bài viết do chính mình viết."
+    message_en = "An approver may not publish an article they wrote themselves."
+
+
+class ArticleBodyEmpty(ValidationFailed):
+    code = "article_body_empty"
+    message_vi = "Bài viết cần có nội dung trước khi xuất bản."
+    message_en = "An article needs a body before it is published."
+
+
 class ArticleAudienceInvalid(ValidationFailed):
     code = "article_audience_invalid"
-    message_vi = "Đối tượng xem bài viết không hợp lệ (cần danh sách cơ quan khi chọn 'agencies')."
-    message_en = "Invalid article audience (agencies are required for the 'agencies' audience)."
+    message_vi = (
+        "Đối tượng xem bài viết không hợp lệ: chọn 'agencies' thì phải liệt kê các cơ quan"
+        " (mã cơ quan đã đăng ký), chọn 'public' hoặc 'internal' thì không liệt kê."
+    )
+    message_en = (
+        "Invalid article audience: 'agencies' needs a list of registered agency codes,"
+        " 'public' and 'internal' take none."
+    )
 
 
 class ArticleCoverInvalid(ValidationFailed):

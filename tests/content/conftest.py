@@ -108,7 +108,7 @@ def make_video(
     return path
 
 
-CONTENT_TABLES = ("media_assets",)
+CONTENT_TABLES = ("media_assets", "articles")
 
 
 @pytest.fixture

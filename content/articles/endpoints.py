@@ -1,0 +1,124 @@
+"""Article routes: reading (anyone, filtered by audience) and writing (communications staff)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, patch, post
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.access import PUBLIC, Principal, access, roles
+from backend.settings import Settings
+from content.articles import service
+from content.articles.schemas import (
+    SLUG_PATTERN,
+    Article,
+    ArticleCreate,
+    ArticlePage,
+    ArticleStatus,
+    ArticleUpdate,
+)
+from mobile_bridge.pagination import PageRequest, page_request
+
+AnyRequest = Request[Any, Any, Any]
+
+# What a reader gets depends on who they are: caches must key on the credentials too.
+VARY = [ResponseHeader(name="Vary", value="Authorization, Cookie")]
+WRITERS = roles(*service.WRITER_ROLES)
+PUBLISHERS = roles(*service.PUBLISHER_ROLES)
+
+
+def principal_of(request: AnyRequest) -> Principal | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+class ArticleController(Controller):
+    path = service.ARTICLES_ROUTE
+    tags = ["articles"]
+    dependencies = {"page": Provide(page_request, sync_to_thread=False)}
+
+    @get("/", opt=access(PUBLIC, etag=True), response_headers=VARY)
+    async def list_articles(
+        self,
+        request: AnyRequest,
+        page: NamedDependency[PageRequest],
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description="words to find; case and diacritics optional", max_length=200
+            ),
+        ] = None,
+        topic: Annotated[
+            str | None,
+            QueryParameter(description="topic code", pattern=SLUG_PATTERN, max_length=40),
+        ] = None,
+        status: Annotated[
+            ArticleStatus,
+            QueryParameter(description="draft and archived: communications staff only"),
+        ] = ArticleStatus.PUBLISHED,
+    ) -> ArticlePage:
+        """Articles the caller may read, newest first: public ones for everyone, internal ones
+        for civil servants, and those addressed to the caller's agencies."""
+        return await service.list_articles(
+            principal_of(request), page, query=q, topic=topic, status=status
+        )
+
+    @get("/{slug:str}", opt=access(PUBLIC, etag=True), response_headers=VARY)
+    async def get_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
+        """One article, with its body as sanitized HTML (404 if the caller may not read it)."""
+        return await service.access_article(principal_of(request), slug)
+
+    @get("/{slug:str}/cover", opt=access(PUBLIC), response_headers=VARY)
+    async def get_cover(
+        self,
+        request: AnyRequest,
+        settings: NamedDependency[Settings],
+        slug: FromPath[str],
+        rendition: Annotated[
+            Literal["display", "thumbnail"], QueryParameter(description="image size")
+        ] = "display",
+    ) -> Redirect:
+        """A redirect to a freshly signed URL of the cover image."""
+        url = await service.access_cover_url(settings, principal_of(request), slug, rendition)
+        max_age = min(600, settings.media_url_ttl_seconds // 2)
+        return Redirect(
+            url, status_code=302, headers={"Cache-Control": f"private, max-age={max_age}"}
+        )
+
+    @post("/", status_code=HTTP_201_CREATED, opt=access(WRITERS))
+    async def create_article(
+        self,
+        request: AnyRequest,
+        settings: NamedDependency[Settings],
+        data: JSONBody[ArticleCreate],
+    ) -> Article:
+        """A new draft (Markdown body). Communications officers and approvers."""
+        return await service.do_create_article(settings, principal_of(request), data)
+
+    @patch("/{slug:str}", opt=access(WRITERS))
+    async def update_article(
+        self,
+        request: AnyRequest,
+        settings: NamedDependency[Settings],
+        slug: FromPath[str],
+        data: JSONBody[ArticleUpdate],
+    ) -> Article:
+        """Change a draft (published and archived articles are not edited)."""
+        return await service.do_update_article(settings, principal_of(request), slug, data)
+
+    @post("/{slug:str}/publish", status_code=200, opt=access(PUBLISHERS))
+    async def publish_article(
+        self, request: AnyRequest, settings: NamedDependency[Settings], slug: FromPath[str]
+    ) -> Article:
+        """Publish a draft now: an approver, who is not its author."""
+        return await service.do_publish_article(settings, principal_of(request), slug)
+
+    @post("/{slug:str}/archive", status_code=200, opt=access(PUBLISHERS))
+    async def archive_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
+        """Withdraw a published article from readers."""
+        return await service.do_archive_article(principal_of(request), slug)

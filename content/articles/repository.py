@@ -1,0 +1,132 @@
+"""Every query on articles."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyped]  # asyncpg ships no type information
+from piccolo.columns.combination import WhereRaw
+from piccolo.query.methods.select import Select
+
+from content.articles.tables import Article
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which articles a caller may read: staff see every status and audience; others only
+    published articles for the public, for civil servants (`internal`) or for their agencies."""
+
+    everything: bool
+    internal: bool
+    agencies: frozenset[str]
+
+
+class SlugTaken(Exception):
+    pass
+
+
+async def insert(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        await Article.insert(Article(**row))
+    except UniqueViolationError as exc:
+        raise SlugTaken() from exc
+    created = await get_by_id(row["id"])
+    assert created is not None
+    return created
+
+
+async def get_by_id(article_id: uuid.UUID) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = await Article.select().where(Article.id == article_id).first()
+    return row
+
+
+async def get_by_slug(slug: str) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = await Article.select().where(Article.slug == slug).first()
+    return row
+
+
+async def slug_exists(slug: str, *, other_than: uuid.UUID | None = None) -> bool:
+    query = Article.exists().where(Article.slug == slug)
+    if other_than is not None:
+        query = query.where(Article.id != other_than)
+    return bool(await query)
+
+
+async def update_if(
+    article_id: uuid.UUID, expected_status: str, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Change the article only if it still has `expected_status` (compare-and-set): the row,
+    or None when it moved on meanwhile."""
+    try:
+        rows: list[dict[str, Any]] = (
+            await Article.update({getattr(Article, k): v for k, v in values.items()})
+            .where((Article.id == article_id) & (Article.status == expected_status))
+            .returning(*Article.all_columns())
+        )
+    except UniqueViolationError as exc:
+        raise SlugTaken() from exc
+    return rows[0] if rows else None
+
+
+def _visible(visibility: Visibility) -> Any:
+    condition: Any = (Article.status == "published") & (Article.audience == "public")
+    if visibility.internal:
+        condition = condition | ((Article.status == "published") & (Article.audience == "internal"))
+    if visibility.agencies:
+        condition = condition | (
+            (Article.status == "published")
+            & (Article.audience == "agencies")
+            & WhereRaw("agencies && {}::varchar[]", sorted(visibility.agencies))
+        )
+    return condition
+
+
+async def page(
+    visibility: Visibility,
+    *,
+    status: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    topic: str | None,
+    folded_terms: list[str],
+) -> list[dict[str, Any]]:
+    """Articles of `status` the caller may see, newest first: published and archived ones by
+    publication time, drafts by creation time; `folded_terms` must all appear in the folded
+    title, summary or body."""
+    sort = Article.created_at if status == "draft" else Article.published_at
+    query: Select[Any] = Article.select(*_LIST_COLUMNS).where(Article.status == status)
+    if not visibility.everything:
+        query = query.where(_visible(visibility))
+    if topic:
+        query = query.where(Article.topic == topic)
+    for term in folded_terms:
+        query = query.where(Article.search_text.like(f"%{_escape_like(term)}%"))
+    if after is not None:
+        at, last_id = after
+        query = query.where((sort < at) | ((sort == at) & (Article.id < last_id)))
+    rows: list[dict[str, Any]] = await query.order_by(sort, Article.id, ascending=False).limit(
+        limit
+    )
+    return rows
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_LIST_COLUMNS = (
+    Article.id,
+    Article.slug,
+    Article.title,
+    Article.summary,
+    Article.topic,
+    Article.byline,
+    Article.audience,
+    Article.status,
+    Article.published_at,
+    Article.created_at,
+    Article.cover_asset_id,
+)

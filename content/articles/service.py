@@ -1,0 +1,416 @@
+"""Articles: written as drafts by communications staff, published by an approver, read by
+whom their audience admits.
+
+Who does what: `comms_officer` and `comms_approver` create and edit drafts; only a
+`comms_approver` publishes, and never an article they wrote themselves (a second pair of
+eyes); a `comms_approver` archives. Drafts and archived articles are seen only by
+communications staff. A published article is seen by everyone (`public`), by civil servants
+(`internal`), or by the civil servants of the listed agencies (`agencies`); to anyone else
+it does not exist (404, never 403).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from backend.access import Principal, Role
+from backend.errors import PermissionDenied
+from backend.identity.service import list_agencies
+from backend.settings import Settings
+from backend.text import fold
+from content import service as media
+from content.articles import repository
+from content.articles.markdown import render
+from content.articles.repository import SlugTaken, Visibility
+from content.articles.schemas import (
+    Article,
+    ArticleCover,
+    ArticleCreate,
+    ArticlePage,
+    ArticleStatus,
+    ArticleSummary,
+    ArticleUpdate,
+    Audience,
+    Editorial,
+)
+from content.errors import (
+    ArticleAudienceInvalid,
+    ArticleBodyEmpty,
+    ArticleCoverInvalid,
+    ArticleNotArchivable,
+    ArticleNotEditable,
+    ArticleNotFound,
+    ArticleNotPublishable,
+    ArticleSelfPublish,
+    ArticleSlugTaken,
+    MediaNotFound,
+)
+from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor
+
+WRITER_ROLES = frozenset({Role.COMMS_OFFICER, Role.COMMS_APPROVER})
+PUBLISHER_ROLES = frozenset({Role.COMMS_APPROVER})
+ARTICLES_ROUTE = "/api/v1/articles"
+MAX_SEARCH_TERMS = 8
+COVER_RENDITIONS = ("display", "thumbnail")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+def visibility_of(principal: Principal | None) -> Visibility:
+    if principal is None:
+        return Visibility(everything=False, internal=False, agencies=frozenset())
+    staff = bool(principal.roles & WRITER_ROLES)
+    return Visibility(
+        everything=staff,
+        internal=staff or Role.CIVIL_SERVANT in principal.roles,
+        agencies=frozenset(principal.agencies),
+    )
+
+
+def is_visible(row: dict[str, Any], visibility: Visibility) -> bool:
+    """The list's filter, for one article already read."""
+    if visibility.everything:
+        return True
+    if row["status"] != ArticleStatus.PUBLISHED:
+        return False
+    if row["audience"] == Audience.PUBLIC:
+        return True
+    if row["audience"] == Audience.INTERNAL:
+        return visibility.internal
+    return bool(visibility.agencies & set(row["agencies"] or ()))
+
+
+def check_may_write(principal: Principal | None) -> Principal:
+    if principal is None or not principal.roles & WRITER_ROLES:
+        raise PermissionDenied()
+    return principal
+
+
+def check_may_publish(principal: Principal | None) -> Principal:
+    if principal is None or not principal.roles & PUBLISHER_ROLES:
+        raise PermissionDenied()
+    return principal
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _cursor_kind(status: ArticleStatus) -> str:
+    return f"articles:{status}"
+
+
+async def list_articles(
+    principal: Principal | None,
+    page: PageRequest,
+    *,
+    query: str | None = None,
+    topic: str | None = None,
+    status: ArticleStatus = ArticleStatus.PUBLISHED,
+) -> ArticlePage:
+    """The articles the caller may read, newest first. `query` matches title, summary and body
+    ignoring case and diacritics (every word must appear). Only communications staff list
+    drafts or archived articles; for anyone else those lists are empty."""
+    visibility = visibility_of(principal)
+    if status is not ArticleStatus.PUBLISHED and not visibility.everything:
+        return ArticlePage(items=[], next_cursor=None)
+    after = None
+    if page.cursor:
+        at, last_id = decode_cursor(page.cursor, _cursor_kind(status), (datetime, uuid.UUID))
+        after = (at, last_id)
+    terms = fold(query).split()[:MAX_SEARCH_TERMS] if query else []
+    rows = await repository.page(
+        visibility,
+        status=status,
+        after=after,
+        limit=page.limit + 1,
+        topic=topic,
+        folded_terms=terms,
+    )
+    shown = rows[: page.limit]
+    next_cursor = None
+    if len(rows) > page.limit:
+        last = shown[-1]
+        sort_at = last["created_at"] if status is ArticleStatus.DRAFT else last["published_at"]
+        next_cursor = encode_cursor(_cursor_kind(status), (sort_at, last["id"]))
+    return ArticlePage(items=[_summary(row) for row in shown], next_cursor=next_cursor)
+
+
+async def access_article(principal: Principal | None, slug: str) -> Article:
+    """The article if the caller may read it; `ArticleNotFound` otherwise (also when it
+    exists but is not for them)."""
+    visibility = visibility_of(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None or not is_visible(row, visibility):
+        raise ArticleNotFound()
+    return _article(row, editorial=visibility.everything)
+
+
+async def access_cover_url(
+    settings: Settings, principal: Principal | None, slug: str, rendition: str
+) -> str:
+    """A freshly signed URL of the article's cover image, for a caller who may read it."""
+    row = await repository.get_by_slug(slug)
+    if row is None or not is_visible(row, visibility_of(principal)):
+        raise ArticleNotFound()
+    if row["cover_asset_id"] is None:
+        raise MediaNotFound()
+    asset = await media.get_asset(settings, row["cover_asset_id"])
+    for item in asset.renditions:
+        if item.name == rendition:
+            return item.url
+    raise MediaNotFound()
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def slugify(title: str) -> str:
+    """`An ninh trật tự: tuần 12` → `an-ninh-trat-tu-tuan-12` (at most 80 characters)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(title)).strip("-")
+    return slug[:80].rstrip("-") or "bai-viet"
+
+
+async def _free_slug(base: str) -> str:
+    slug = base
+    while await repository.slug_exists(slug):
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
+
+
+async def check_cover(settings: Settings, asset_id: uuid.UUID) -> None:
+    """The cover is an image asset whose processing is done."""
+    try:
+        asset = await media.get_asset(settings, asset_id)
+    except MediaNotFound:
+        raise ArticleCoverInvalid() from None
+    if asset.kind != "image" or asset.status != "ready":
+        raise ArticleCoverInvalid()
+
+
+async def check_audience(audience: Audience, agencies: list[str]) -> list[str]:
+    """The agency codes to store: a non-empty list of registered agencies for `agencies`,
+    none for the other audiences."""
+    codes = sorted(set(agencies))
+    if audience is not Audience.AGENCIES:
+        if codes:
+            raise ArticleAudienceInvalid()
+        return []
+    if not codes:
+        raise ArticleAudienceInvalid()
+    known = {agency.code for agency in await list_agencies()}
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ArticleAudienceInvalid(unknown_agencies=unknown)
+    return codes
+
+
+def _content(title: str, summary: str, body: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "summary": summary,
+        "body_markdown": body,
+        "body_html": render(body),
+        "search_text": fold(f"{title}\n{summary}\n{body}"),
+    }
+
+
+async def do_create_article(
+    settings: Settings, principal: Principal | None, data: ArticleCreate
+) -> Article:
+    """A new draft by the caller (communications staff)."""
+    author = check_may_write(principal)
+    agencies = await check_audience(data.audience, data.agencies)
+    if data.cover_asset_id is not None:
+        await check_cover(settings, data.cover_asset_id)
+    if data.slug is not None:
+        if await repository.slug_exists(data.slug):
+            raise ArticleSlugTaken()
+        slug = data.slug
+    else:
+        slug = await _free_slug(slugify(data.title))
+    now = _now()
+    try:
+        row = await repository.insert(
+            {
+                "id": uuid.uuid4(),
+                "slug": slug,
+                **_content(data.title, data.summary, data.body),
+                "topic": data.topic,
+                "byline": data.byline,
+                "cover_asset_id": data.cover_asset_id,
+                "audience": str(data.audience),
+                "agencies": agencies,
+                "status": str(ArticleStatus.DRAFT),
+                "author_id": author.id,
+                "updated_by": author.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    except SlugTaken:
+        raise ArticleSlugTaken() from None
+    return _article(row, editorial=True)
+
+
+async def do_update_article(
+    settings: Settings, principal: Principal | None, slug: str, data: ArticleUpdate
+) -> Article:
+    """Change a draft; published and archived articles are not edited (409)."""
+    editor = check_may_write(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None:
+        raise ArticleNotFound()
+    if row["status"] != ArticleStatus.DRAFT:
+        raise ArticleNotEditable()
+    changes = {f: v for f, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+    merged = {
+        "title": row["title"],
+        "summary": row["summary"],
+        "body": row["body_markdown"],
+        "audience": Audience(row["audience"]),
+        "agencies": list(row["agencies"] or []),
+        **changes,
+    }
+    values: dict[str, Any] = _content(merged["title"], merged["summary"], merged["body"])
+    if "audience" in changes or "agencies" in changes:
+        if "agencies" not in changes and merged["audience"] is not Audience.AGENCIES:
+            merged["agencies"] = []  # leaving the `agencies` audience drops its list
+        values["audience"] = str(merged["audience"])
+        values["agencies"] = await check_audience(merged["audience"], merged["agencies"])
+    if changes.get("cover_asset_id") is not None:
+        await check_cover(settings, changes["cover_asset_id"])
+    for field in ("topic", "byline", "cover_asset_id"):
+        if field in changes:
+            values[field] = changes[field]
+    if "slug" in changes and changes["slug"] != row["slug"]:
+        if await repository.slug_exists(changes["slug"], other_than=row["id"]):
+            raise ArticleSlugTaken()
+        values["slug"] = changes["slug"]
+    values |= {"updated_by": editor.id, "updated_at": _now()}
+    try:
+        updated = await repository.update_if(row["id"], ArticleStatus.DRAFT, values)
+    except SlugTaken:
+        raise ArticleSlugTaken() from None
+    if updated is None:  # published meanwhile
+        raise ArticleNotEditable()
+    return _article(updated, editorial=True)
+
+
+async def do_publish_article(settings: Settings, principal: Principal | None, slug: str) -> Article:
+    """Publish a draft now. Only an approver, and not the draft's author; the draft needs a
+    body, and its cover must still be a ready image."""
+    approver = check_may_publish(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None:
+        raise ArticleNotFound()
+    if row["status"] != ArticleStatus.DRAFT:
+        raise ArticleNotPublishable(status=row["status"])
+    if row["author_id"] == approver.id:
+        raise ArticleSelfPublish()
+    if not row["body_markdown"].strip():
+        raise ArticleBodyEmpty()
+    if row["cover_asset_id"] is not None:
+        await check_cover(settings, row["cover_asset_id"])
+    now = _now()
+    updated = await repository.update_if(
+        row["id"],
+        ArticleStatus.DRAFT,
+        {
+            "status": str(ArticleStatus.PUBLISHED),
+            "published_at": now,
+            "published_by": approver.id,
+            "updated_by": approver.id,
+            "updated_at": now,
+        },
+    )
+    if updated is None:
+        raise ArticleNotPublishable()
+    return _article(updated, editorial=True)
+
+
+async def do_archive_article(principal: Principal | None, slug: str) -> Article:
+    """Withdraw a published article from readers (kept for the record)."""
+    approver = check_may_publish(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None:
+        raise ArticleNotFound()
+    if row["status"] != ArticleStatus.PUBLISHED:
+        raise ArticleNotArchivable(status=row["status"])
+    now = _now()
+    updated = await repository.update_if(
+        row["id"],
+        ArticleStatus.PUBLISHED,
+        {
+            "status": str(ArticleStatus.ARCHIVED),
+            "archived_at": now,
+            "archived_by": approver.id,
+            "updated_by": approver.id,
+            "updated_at": now,
+        },
+    )
+    if updated is None:
+        raise ArticleNotArchivable()
+    return _article(updated, editorial=True)
+
+
+async def find_article_slug(slug: str) -> bool:
+    """Whether an article with this slug exists (demo data idempotency)."""
+    return await repository.slug_exists(slug)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def _cover(row: dict[str, Any]) -> ArticleCover | None:
+    asset_id = row["cover_asset_id"]
+    if asset_id is None:
+        return None
+    # The asset id in the link changes it when the cover changes (caches see a new URL).
+    base = f"{ARTICLES_ROUTE}/{row['slug']}/cover?v={asset_id.hex[:12]}"
+    return ArticleCover(asset_id=asset_id, url=base, thumbnail_url=f"{base}&rendition=thumbnail")
+
+
+def _summary(row: dict[str, Any]) -> ArticleSummary:
+    return ArticleSummary(
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        summary=row["summary"],
+        topic=row["topic"],
+        byline=row["byline"],
+        audience=Audience(row["audience"]),
+        status=ArticleStatus(row["status"]),
+        published_at=row["published_at"],
+        cover=_cover(row),
+    )
+
+
+def _article(row: dict[str, Any], *, editorial: bool) -> Article:
+    return Article(
+        **msgspec.structs.asdict(_summary(row)),
+        body_html=row["body_html"],
+        editorial=Editorial(
+            body_markdown=row["body_markdown"],
+            agencies=list(row["agencies"] or []),
+            author_id=row["author_id"],
+            updated_by=row["updated_by"],
+            published_by=row["published_by"],
+            archived_by=row["archived_by"],
+            archived_at=row["archived_at"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+        if editorial
+        else None,
+    )

@@ -1,0 +1,35 @@
+from piccolo.columns import UUID, Array, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class Article(Table, tablename="articles"):
+    """A news article or notice. `status` moves draft → published → archived.
+
+    `audience` is `public` (everyone), `internal` (every civil servant) or `agencies` (the
+    civil servants of the agencies listed in `agencies`). `body_html` is `body_markdown`
+    rendered and sanitized when the article is written; `search_text` is the folded
+    (lower-case, no diacritics) title, summary and body that searches match.
+    """
+
+    id = UUID(primary_key=True)
+    slug = Varchar(length=120, unique=True)
+    title = Varchar(length=300)
+    summary = Text(default="")
+    body_markdown = Text(default="")
+    body_html = Text(default="")
+    search_text = Text(default="")
+    topic = Varchar(length=40, null=True, default=None, index=True)
+    byline = Varchar(length=200, null=True, default=None)
+    """The signature readers see (e.g. a department's name)."""
+    cover_asset_id = UUID(null=True, default=None)
+    audience = Varchar(length=16, default="public")
+    agencies = Array(base_column=Varchar(length=40), default=list)
+    status = Varchar(length=16, default="draft", index=True)
+    published_at = Timestamptz(null=True, default=None, index=True)
+    archived_at = Timestamptz(null=True, default=None)
+    author_id = UUID()
+    updated_by = UUID()
+    published_by = UUID(null=True, default=None)
+    archived_by = UUID(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
