@@ -381,12 +381,34 @@ def check() -> None:
                 )
             else:
                 readiness = await check_readiness(settings)
-        for item in readiness.checks:
+        checks = list(readiness.checks)
+        checks.append(
+            Check("secret_key", bool(settings.secret_key), None if settings.secret_key else "unset")
+        )
+        if settings.oidc_issuer:  # the development provider is checked by serving it
+            checks.append(await _check_identity_provider(settings))
+        for item in checks:
             mark = "✔" if item.ok else "✘"
             click.echo(f"{mark} {item.name}" + (f": {item.error}" if item.error else ""))
-        return readiness.ready
+        return all(item.ok for item in checks)
 
     sys.exit(0 if _run(run) else 1)
+
+
+async def _check_identity_provider(settings: Settings) -> Any:
+    """Discovery and JWKS of the configured provider answer and name the right issuer."""
+    from backend.health.schemas import Check
+    from backend.identity.oidc import close_clients, get_client
+
+    try:
+        client = get_client(settings)
+        await client.metadata()
+        await client.jwks()
+    except Exception as exc:
+        return Check("identity_provider", False, f"{type(exc).__name__}: {exc}"[:200])
+    finally:
+        await close_clients()
+    return Check("identity_provider", True)
 
 
 def _fail_no_database() -> None:

@@ -99,3 +99,30 @@ async def test_logs_hold_no_personal_data_or_tokens(
     ]
     assert [value for value in forbidden if value in logs] == []
     assert "refresh_token_reuse" in live.security_log.read_text()
+
+
+def test_ctn_check_reaches_the_configured_provider(
+    live: LiveServer, subprocess_env: dict[str, str], server_url: str, database_name: str
+) -> None:
+    env = {**subprocess_env, "DATABASE_URL": server_url.format(db=database_name)}
+    good = subprocess.run(
+        [sys.executable, "-m", "backend", "check"],
+        env={**env, "CTN_OIDC_ISSUER": f"{live.url}/dev-idp"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "✔ identity_provider" in good.stdout
+    assert "✔ secret_key" in good.stdout
+    wrong = subprocess.run(
+        [sys.executable, "-m", "backend", "check"],
+        env={**env, "CTN_OIDC_ISSUER": f"{live.url}/not-a-provider"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert wrong.returncode == 1
+    assert "✘ identity_provider" in wrong.stdout
