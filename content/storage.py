@@ -179,7 +179,7 @@ class LocalStorage(Storage):
         size = 0
         handle = await asyncio.to_thread(temp.open, "xb")
 
-        def flush(data: bytes, last: bool) -> None:
+        def flush(data: bytearray, last: bool) -> None:
             # One thread hop per megabyte: hashing (which releases the GIL) and the write.
             digest.update(data)
             handle.write(data)
@@ -188,15 +188,23 @@ class LocalStorage(Storage):
                 os.fsync(handle.fileno())
                 handle.close()
 
+        # One megabyte is written while the next is received: receiving and writing
+        # overlap, and at most two buffers are held.
+        writing: asyncio.Task[None] | None = None
         try:
             buffer = bytearray()
             async for chunk in chunks:
                 buffer += chunk
                 size += len(chunk)
                 if len(buffer) >= _WRITE_BUFFER:
-                    await asyncio.to_thread(flush, bytes(buffer), False)
-                    buffer.clear()
-            await asyncio.to_thread(flush, bytes(buffer), True)
+                    if writing is not None:
+                        await asyncio.shield(writing)
+                    writing = asyncio.ensure_future(asyncio.to_thread(flush, buffer, False))
+                    buffer = bytearray()
+            if writing is not None:
+                await asyncio.shield(writing)
+            writing = None
+            await asyncio.to_thread(flush, buffer, True)
 
             def publish() -> None:
                 final.parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +212,11 @@ class LocalStorage(Storage):
 
             await asyncio.to_thread(publish)
         except BaseException:
+            if writing is not None:
+                # A thread cannot be cancelled: let its write end before the file goes.
+                await asyncio.wait([writing])
+                if not writing.cancelled():
+                    writing.exception()  # retrieved: the stream's own error is the one raised
             await asyncio.to_thread(_discard, handle, temp)
             raise
         return StoredObject(key=key, size=size, sha256=digest.hexdigest())

@@ -3,9 +3,12 @@ objects removed, ranges, deletes, URLs that serve the bytes, keys that cannot es
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -52,6 +55,59 @@ async def test_a_stream_that_fails_midway_leaves_nothing_behind(store_settings: 
         await store.write("media/partial/original.mp4", failing())
     assert await store.stat("media/partial/original.mp4") is None
     assert stored_keys(store_settings) == []
+    await store.close()
+
+
+async def test_a_write_cancelled_midway_leaves_nothing_behind(store_settings: Any) -> None:
+    """The request task cancelled (server shutting down) while a write is in flight."""
+    store = build_storage(store_settings)
+    reached, never = asyncio.Event(), asyncio.Event()
+
+    async def stalled() -> AsyncIterator[bytes]:
+        for _ in range(12 * 16):
+            yield os.urandom(64 * 1024)
+        reached.set()
+        await never.wait()
+        yield b""
+
+    task = asyncio.ensure_future(store.write("media/cancelled/original.mp4", stalled()))
+    await reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await store.stat("media/cancelled/original.mp4") is None
+    assert stored_keys(store_settings) == []
+    await store.close()
+
+
+async def test_a_local_write_that_fails_midway_leaves_nothing_behind(
+    local_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk error while a megabyte is written (in a thread, while the next one is
+    received) stops the stream and removes the partial file."""
+    updates = 0
+
+    class FailingDigest:
+        def __init__(self) -> None:
+            self.inner = hashlib.sha256()
+
+        def update(self, data: bytes) -> None:
+            nonlocal updates
+            updates += 1
+            if updates == 3:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.inner.update(data)
+
+        def hexdigest(self) -> str:
+            return self.inner.hexdigest()
+
+    monkeypatch.setattr("content.storage.hashlib", SimpleNamespace(sha256=FailingDigest))
+    store = build_storage(local_settings)
+    data = os.urandom(6 * 1024 * 1024)
+    with pytest.raises(OSError, match="No space"):
+        await store.write("media/full/original.mp4", chunks_of(data))
+    assert updates == 3
+    assert stored_keys(local_settings) == []
     await store.close()
 
 
