@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, InternalServerException
@@ -24,6 +26,13 @@ from content.errors import UploadIncomplete, UploadMalformed, UploadTooLarge
 from content.policy import MAX_UPLOAD_BYTES, UPLOAD_ROLES, Purpose
 from content.schemas import MediaAsset
 from content.storage import OBJECTS_ROUTE
+from mobile_bridge.idempotency import idempotency_scope_key, replayed_response
+from mobile_bridge.service import (
+    StoredResponse,
+    check_idempotency_key,
+    do_store_response,
+    fingerprint,
+)
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -126,11 +135,12 @@ class MediaController(Controller):
         keep_original: Annotated[
             bool, QueryParameter(description="also keep the untouched original")
         ] = False,
-    ) -> MediaAsset:
+    ) -> Response[Any]:
         """Upload an image, video or audio file: `multipart/form-data` with a `file` field, or
         the raw bytes with `Content-Disposition: attachment; filename="…"`. The body is
         streamed to storage; its type is decided from its bytes. Images are ready at once;
-        videos and audio are processed in the background (poll `GET /api/v1/media/{id}`)."""
+        videos and audio are processed in the background (poll `GET /api/v1/media/{id}`).
+        With `Idempotency-Key`, a retry of the same bytes returns the first asset."""
         principal = principal_of(request)
         service.check_may_upload(principal, purpose)
         content_type = request.headers.get("content-type", "")
@@ -162,16 +172,45 @@ class MediaController(Controller):
             keep_original=keep_original,
             announced_size=request.content_length,
         )
+        language = pick_language(request.headers.get("accept-language"))
+        scope_key = idempotency_scope_key(request.scope)  # type: ignore[arg-type]  # ASGI scope
         try:
             async with unit_of_work():
+                if scope_key is not None:
+                    # A retried upload (same key, same bytes) gets the first asset back; the
+                    # bytes it sent again are dropped. Claimed in this unit of work, so a
+                    # concurrent duplicate waits for it.
+                    stored = await check_idempotency_key(
+                        scope_key,
+                        fingerprint(
+                            "POST",
+                            request.url.path,
+                            request.scope["query_string"],
+                            "",
+                            received.sha256.encode(),
+                        ),
+                        timedelta(hours=settings.idempotency_ttl_hours),
+                    )
+                    if stored is not None:
+                        await service.discard_upload(settings, received)
+                        return replayed_response(stored)
                 row = await service.do_create_asset(
                     received, created_by=principal.id if principal else None
                 )
+                asset = service.view(settings, row, language=language, include_original=True)
+                if scope_key is not None:
+                    await do_store_response(
+                        scope_key,
+                        StoredResponse(
+                            HTTP_201_CREATED,
+                            [("content-type", "application/json")],
+                            msgspec.json.encode(asset),
+                        ),
+                    )
         except BaseException:
             await service.discard_upload(settings, received)
             raise
-        language = pick_language(request.headers.get("accept-language"))
-        return service.view(settings, row, language=language, include_original=True)
+        return Response(asset, status_code=HTTP_201_CREATED)
 
     @get("/{asset_id:uuid}", opt=access(SIGNED_IN))
     async def get_asset(

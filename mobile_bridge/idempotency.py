@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from litestar import Response
+
 from backend.db import current_unit_of_work
 from backend.middleware import (
     ASGIApp,
@@ -20,6 +22,7 @@ from backend.middleware import (
     Scope,
     Send,
     buffered_send,
+    handler_opt,
     send_response,
 )
 from mobile_bridge.errors import IdempotencyBodyTooLarge, IdempotencyKeyInvalid
@@ -45,6 +48,28 @@ def principal_of(scope: Scope) -> str:
     return f"person:{person_id}" if person_id is not None else "anonymous"
 
 
+def idempotency_scope_key(scope: Scope) -> str | None:
+    """The stored key for this request's `Idempotency-Key` (None without one); for handlers
+    that cannot go through the middleware because they hold no transaction while the body
+    streams (uploads). `IdempotencyKeyInvalid` for a malformed key."""
+    raw_key = dict(scope["headers"]).get(HEADER)
+    if raw_key is None:
+        return None
+    if not _valid_key(raw_key):
+        raise IdempotencyKeyInvalid()
+    return f"{principal_of(scope)}|{raw_key.decode()}"
+
+
+def replayed_response(stored: StoredResponse) -> Response[bytes]:
+    """The stored response again, marked `Idempotent-Replayed: true`."""
+    headers = {k: v for k, v in stored.headers if k.lower() != "content-type"}
+    media_type = next((v for k, v in stored.headers if k.lower() == "content-type"), None)
+    headers["Idempotent-Replayed"] = "true"
+    return Response(
+        stored.body, status_code=stored.status_code, headers=headers, media_type=media_type
+    )
+
+
 def _valid_key(value: bytes) -> bool:
     return 1 <= len(value) <= 255 and all(0x20 < b < 0x7F for b in value)
 
@@ -60,7 +85,12 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         raw_key = headers.get(HEADER)
-        if raw_key is None or current_unit_of_work() is None:
+        # Routes without a request transaction (streamed uploads) apply the key themselves.
+        if (
+            raw_key is None
+            or not handler_opt(scope, "transaction", True)
+            or current_unit_of_work() is None
+        ):
             await self.app(scope, receive, send)
             return
         if not _valid_key(raw_key):

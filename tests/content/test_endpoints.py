@@ -230,3 +230,32 @@ async def test_an_asset_is_hidden_from_those_who_may_not_see_it(
     assert (await client.get(url)).status_code == 401
     unknown = await client.get(f"{MEDIA}/{uuid.uuid4()}", headers=await auth_headers())
     assert unknown.status_code == 404
+
+
+async def test_a_retried_upload_with_the_same_key_returns_the_first_asset(
+    client: httpx.AsyncClient, settings: Any
+) -> None:
+    headers = {**await auth_headers(Role.COMMS_OFFICER), "Idempotency-Key": str(uuid.uuid4())}
+    before = set(stored_keys(settings))
+    png = {"filename": "a.png", "content_type": "image/png"}
+    first = await upload_multipart(client, headers, png_bytes(), **png)
+    after_first = set(stored_keys(settings))
+    retry = await upload_multipart(client, headers, png_bytes(), **png)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    # The bytes sent again were dropped: storage holds the first upload only.
+    assert set(stored_keys(settings)) == after_first != before
+    other = await upload_multipart(client, headers, jpeg_with_gps(), filename="b.jpg")
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert set(stored_keys(settings)) == after_first
+    # Another person's key with the same value is another namespace.
+    someone = {
+        **await auth_headers(Role.COMMS_OFFICER),
+        "Idempotency-Key": headers["Idempotency-Key"],
+    }
+    fresh = await upload_multipart(client, someone, png_bytes(), **png)
+    assert fresh.status_code == 201
+    assert fresh.json()["id"] != first.json()["id"]
