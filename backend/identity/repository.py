@@ -24,6 +24,13 @@ from backend.identity.tables import (
 # --- persons ----------------------------------------------------------------------------------
 
 
+async def lock_identities(*keys: str) -> None:
+    """Serialise sign-ins that could create the same person (same subject or same
+    identification number) until the transaction ends; always in one order (no deadlock)."""
+    for key in sorted(set(keys)):
+        await Person.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 19))", key)
+
+
 async def person_by_subject(issuer: str, subject: str) -> dict[str, Any] | None:
     row: dict[str, Any] | None = (
         await Person.select()

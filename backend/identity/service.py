@@ -320,6 +320,11 @@ async def do_sign_in_person(settings: Settings, claims: dict[str, Any]) -> uuid.
     issuer, subject = str(claims["iss"]), str(claims["sub"])
     fields = _identity_fields(settings, claims)
     now = _now()
+    # Two first sign-ins of one person at once (a double tap) must not both insert.
+    await repository.lock_identities(
+        f"subject:{issuer}|{subject}",
+        *([f"personal_id:{fields['personal_id']}"] if "personal_id" in fields else []),
+    )
     person = await repository.person_by_subject(issuer, subject)
     if person is None and "personal_id" in fields:
         # Provisioned staff, or the same citizen under another subject (a provider

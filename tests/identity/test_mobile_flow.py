@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from backend.db import engine, unit_of_work
@@ -13,6 +15,7 @@ from backend.settings import load_settings
 from tests.identity.conftest import (
     APP_REDIRECT,
     CITIZEN,
+    OTHER_CITIZEN,
     LiveServer,
     bearer,
     mobile_handoff,
@@ -264,3 +267,11 @@ async def test_a_refused_sign_in_goes_back_to_the_app_with_the_reason(
         "error_code": "sign_in_refused",
         "state": "app-state",
     }
+
+
+async def test_two_first_sign_ins_at_once_make_one_person(http: httpx.AsyncClient) -> None:
+    results = await asyncio.gather(*(mobile_tokens(http, OTHER_CITIZEN) for _ in range(3)))
+    ids = {
+        (await http.get("/api/v1/me", headers=bearer(tokens))).json()["id"] for tokens in results
+    }
+    assert len(ids) == 1
