@@ -32,7 +32,10 @@ async def load_demo_data(
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             ("administrative units", lambda: do_sync_units(settings.province_code)),
             ("agencies, police units and people of every role", seed_people),
-            ("media (a short video, transcoded)", lambda: seed_content(settings)),
+            (
+                "media and articles (a short video transcoded, articles for every audience)",
+                lambda: seed_content(settings),
+            ),
         ]
         for index, (name, step) in enumerate(steps, start=1):
             echo(f"  [{index}/{len(steps)}] {name}")
