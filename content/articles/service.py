@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from backend.access import Principal, Role
+from backend.audit.service import do_record
 from backend.errors import PermissionDenied
 from backend.identity.service import list_agencies
 from backend.settings import Settings
@@ -336,6 +337,13 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
     )
     if updated is None:
         raise ArticleNotPublishable()
+    await do_record(
+        "article.publish",
+        actor_id=str(approver.id),
+        object_type="article",
+        object_id=str(row["id"]),
+        details={"slug": slug, "audience": row["audience"], "author": str(row["author_id"])},
+    )
     return _article(updated, editorial=True)
 
 
@@ -361,6 +369,13 @@ async def do_archive_article(principal: Principal | None, slug: str) -> Article:
     )
     if updated is None:
         raise ArticleNotArchivable()
+    await do_record(
+        "article.archive",
+        actor_id=str(approver.id),
+        object_type="article",
+        object_id=str(row["id"]),
+        details={"slug": slug},
+    )
     return _article(updated, editorial=True)
 
 

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from backend.access import Role
+from backend.audit.repository import search
+from backend.db import unit_of_work
 from backend.identity.schemas import Agency
 from backend.identity.service import do_upsert_agency
 from tests.content.test_uploads import jpeg_with_gps
@@ -329,6 +331,18 @@ async def test_a_draft_is_edited_then_published_by_an_approver_then_archived(
     assert archived.json()["status"] == "archived"
     assert archived.json()["editorial"]["archived_at"] is not None
     assert (await client.get(f"{ARTICLES}/{slug}")).status_code == 404
+    async with unit_of_work():
+        trail = await search(
+            actor_id=None,
+            action="article.*",
+            object_type="article",
+            object_id=published["id"],
+            since=None,
+            until=None,
+            before_id=None,
+            limit=10,
+        )
+    assert [e["action"] for e in trail] == ["article.archive", "article.publish"]
 
 
 async def test_an_officer_writes_but_may_not_publish_or_archive(
