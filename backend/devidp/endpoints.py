@@ -155,6 +155,22 @@ class DevIdentityProviderController(Controller):
         """Switch to a new signing key (the old one stays published)."""
         return {"kid": await service.do_rotate_key()}
 
+    @get("/end-session", opt=OPEN)
+    async def end_session(
+        self,
+        settings: NamedDependency[Settings],
+        client_id: Annotated[str, QueryParameter(max_length=100)],
+        post_logout_redirect_uri: Annotated[str | None, QueryParameter(max_length=500)] = None,
+    ) -> Redirect:
+        """RP-Initiated Logout: this provider keeps no browser session, so there is nothing
+        to end here; it checks the client and returns to the registered address."""
+        if client_id != settings.oidc_client_id:
+            raise DevIdpError("invalid_client", "unknown client_id")
+        home = f"{settings.base_url}/"
+        if post_logout_redirect_uri not in (None, home):
+            raise DevIdpError("invalid_request", "post_logout_redirect_uri is not registered")
+        return Redirect(home, status_code=302)
+
     @post("/logout", status_code=HTTP_200_OK, opt={**OPEN, "accepts": (FORM,)})
     async def logout(
         self,

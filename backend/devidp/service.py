@@ -58,7 +58,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "token_endpoint": f"{base}/token",
         "userinfo_endpoint": f"{base}/userinfo",
         "jwks_uri": f"{base}/jwks",
-        "end_session_endpoint": f"{base}/logout",
+        "end_session_endpoint": f"{base}/end-session",
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],

@@ -31,6 +31,7 @@ from backend.identity.schemas import (
     Agency,
     GrantRequest,
     Jwks,
+    LogoutResult,
     Me,
     PersonPage,
     PersonSummary,
@@ -184,16 +185,18 @@ class SignInController(Controller):
         ]
         return Redirect(outcome.redirect_to, status_code=302, headers=NO_STORE, cookies=cookies)
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, opt=access(SIGNED_IN))
+    @post("/logout", status_code=HTTP_200_OK, opt=access(SIGNED_IN))
     async def web_logout(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
-    ) -> Response[None]:
-        """End the web session (cookie and CSRF token required)."""
+    ) -> Response[LogoutResult]:
+        """End the web session (cookie and CSRF token required). `end_session_url`, when the
+        provider has one, ends the provider's session too (RP-Initiated Logout): the console
+        sends the browser there, so the next person at a shared computer must sign in anew."""
         await service.do_end_web_session(_principal(request))
         secure = cookie_is_secure(settings)
         return Response(
-            None,
-            status_code=HTTP_204_NO_CONTENT,
+            LogoutResult(end_session_url=await service.end_session_url(settings)),
+            headers=NO_STORE,
             cookies=[
                 Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, secure=secure),
                 Cookie(key=CSRF_COOKIE, value="", path="/", max_age=0, secure=secure),

@@ -31,6 +31,12 @@ class TokenPair(msgspec.Struct, kw_only=True):
     expires_in: int
 
 
+class LogoutResult(msgspec.Struct, kw_only=True):
+    end_session_url: str | None
+    """Where to send the browser to end the provider's session too (None: it has no such
+    endpoint)."""
+
+
 class RevokeRequest(msgspec.Struct, kw_only=True):
     refresh_token: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 

@@ -35,6 +35,7 @@ from backend.identity.errors import (
     PkceMismatch,
     PkceRequired,
     PoliceUnitNotFound,
+    ProviderError,
     RedirectUriNotAllowed,
     RefreshTokenInvalid,
     RefreshTokenReused,
@@ -487,6 +488,21 @@ def check_csrf(settings: Settings, session_token: str, presented: str | None) ->
     return bool(presented) and hmac.compare_digest(
         csrf_token_for(settings, session_token), presented or ""
     )
+
+
+async def end_session_url(settings: Settings) -> str | None:
+    """The provider's end-session URL (RP-Initiated Logout 1.0) coming back to our home."""
+    try:
+        metadata = await get_client(settings).metadata()
+    except ProviderError:
+        return None  # the provider is unreachable: our own session has ended anyway
+    if not metadata.end_session_endpoint:
+        return None
+    query = urlencode(
+        {"client_id": settings.oidc_client_id, "post_logout_redirect_uri": f"{settings.base_url}/"}
+    )
+    separator = "&" if "?" in metadata.end_session_endpoint else "?"
+    return f"{metadata.end_session_endpoint}{separator}{query}"
 
 
 async def do_end_web_session(principal: Principal) -> None:

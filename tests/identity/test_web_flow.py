@@ -52,7 +52,7 @@ async def test_unsafe_requests_with_the_cookie_need_the_csrf_token(
     assert wrong.json()["code"] == "csrf_failed"
     assert (await http.get("/api/v1/me")).status_code == 200  # still signed in
     out = await http.post("/auth/logout", headers={"X-CSRF-Token": http.cookies["ctn_csrf"]})
-    assert out.status_code == 204
+    assert out.status_code == 200
 
 
 async def test_after_logout_the_session_cookie_is_worthless(http: httpx.AsyncClient) -> None:
@@ -60,7 +60,14 @@ async def test_after_logout_the_session_cookie_is_worthless(http: httpx.AsyncCli
     session = http.cookies["ctn_session"]
     csrf = http.cookies["ctn_csrf"]
     out = await http.post("/auth/logout", headers={"X-CSRF-Token": csrf})
-    assert out.status_code == 204
+    assert out.status_code == 200
+    # Ending the provider's session too (RP-Initiated Logout), back to our home page.
+    end = httpx.URL(out.json()["end_session_url"])
+    assert end.path == "/dev-idp/end-session"
+    assert dict(end.params)["client_id"] == "c-thainguyen"
+    back = await http.get(str(end))
+    assert back.status_code == 302
+    assert back.headers["location"] == str(http.base_url).rstrip("/") + "/"
     http.cookies.clear()
     http.cookies.set("ctn_session", session)
     replayed = await http.get("/api/v1/me")
