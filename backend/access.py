@@ -88,6 +88,21 @@ def roles(*names: Role | str) -> Rule:
     return Rule(roles=frozenset(str(n) for n in names))
 
 
+def caller(connection: Any) -> Principal | None:
+    """The signed-in person of a request (`scope["user"]`, set by the authentication
+    middleware), or None."""
+    user = connection.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+def signed_in(connection: Any) -> Principal:
+    """The caller of a route whose rule admits signed-in people only."""
+    user = caller(connection)
+    if user is None:  # the guard already refused anonymous callers: a misdeclared route
+        raise RuntimeError("a route that needs a signed-in caller declares a public rule")
+    return user
+
+
 def access(rule: Rule, **other: Any) -> dict[str, Any]:
     """Route options with an access rule: `@get("/x", opt=access(PUBLIC, etag=True))`."""
     return {"access": rule, **other}

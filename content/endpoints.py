@@ -17,7 +17,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 from multipart import MultipartSegment, ParserError, PushMultipartParser
 
-from backend.access import PUBLIC, SIGNED_IN, Principal, access, roles
+from backend.access import PUBLIC, SIGNED_IN, access, caller, roles
 from backend.db import unit_of_work
 from backend.i18n import pick_language
 from backend.settings import Settings
@@ -35,11 +35,6 @@ from mobile_bridge.service import (
 )
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def principal_of(request: AnyRequest) -> Principal | None:
-    user = request.scope.get("user")
-    return user if isinstance(user, Principal) else None
 
 
 async def _body(request: AnyRequest) -> AsyncIterator[bytes]:
@@ -141,7 +136,7 @@ class MediaController(Controller):
         streamed to storage; its type is decided from its bytes. Images are ready at once;
         videos and audio are processed in the background (poll `GET /api/v1/media/{id}`).
         With `Idempotency-Key`, a retry of the same bytes returns the first asset."""
-        principal = principal_of(request)
+        principal = caller(request)
         service.check_may_upload(principal, purpose)
         content_type = request.headers.get("content-type", "")
         media_type, _, params = content_type.partition(";")
@@ -221,7 +216,7 @@ class MediaController(Controller):
     ) -> MediaAsset:
         """Status, progress, renditions and signed URLs of an asset."""
         language = pick_language(request.headers.get("accept-language"))
-        return await service.access_asset(settings, principal_of(request), asset_id, language)
+        return await service.access_asset(settings, caller(request), asset_id, language)
 
 
 class MediaObjectController(Controller):

@@ -8,7 +8,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
-from backend.access import Principal, Role, access, roles
+from backend.access import Role, access, roles, signed_in
 from backend.audit import service
 from backend.audit.schemas import AuditEntry, AuditPage
 from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor, page_request
@@ -35,11 +35,9 @@ class AuditController(Controller):
     ) -> AuditPage:
         """The audit log, newest first, filtered by actor, action (`role.*` for a prefix),
         object and time range [`from`, `to`). Each read is itself recorded."""
-        user = request.scope.get("user")
-        assert isinstance(user, Principal)  # the rule admits auditors only
         before = decode_cursor(page.cursor, "audit", (int,))[0] if page.cursor else None
         rows = await service.access_entries(
-            str(user.id),
+            str(signed_in(request).id),
             service.AuditFilter(
                 actor_id=actor,
                 action=action,

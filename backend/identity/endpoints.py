@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from backend.access import PUBLIC, SIGNED_IN, Principal, Role, access, roles
+from backend.access import PUBLIC, SIGNED_IN, Role, access, roles, signed_in
 from backend.db import unit_of_work
 from backend.errors import MalformedBody, UnsupportedMediaType
 from backend.identity import keys, service
@@ -75,12 +75,6 @@ def _convert(fields: dict[str, Any], type_: type[T]) -> T:
         return msgspec.convert(fields, type_)
     except msgspec.ValidationError as exc:
         raise validation_failed(exc) from None
-
-
-def _principal(request: Request[Any, Any, Any]) -> Principal:
-    user = request.scope.get("user")
-    assert isinstance(user, Principal)  # the route's rule admits signed-in callers only
-    return user
 
 
 class SignInController(Controller):
@@ -192,7 +186,7 @@ class SignInController(Controller):
         """End the web session (cookie and CSRF token required). `end_session_url`, when the
         provider has one, ends the provider's session too (RP-Initiated Logout): the console
         sends the browser there, so the next person at a shared computer must sign in anew."""
-        await service.do_end_web_session(_principal(request))
+        await service.do_end_web_session(signed_in(request))
         secure = cookie_is_secure(settings)
         return Response(
             LogoutResult(end_session_url=await service.end_session_url(settings)),
@@ -266,7 +260,7 @@ class TokenController(Controller):
         refresh: str | None = None
         if body:
             refresh = _convert(await _read_fields(request), RevokeRequest).refresh_token
-        await service.do_revoke_refresh_family(_principal(request), refresh)
+        await service.do_revoke_refresh_family(signed_in(request), refresh)
 
 
 class MeController(Controller):
@@ -278,7 +272,7 @@ class MeController(Controller):
         """The signed-in person: profile, roles, agency and police unit memberships."""
         session_token = request.scope.get("ctn.session_token")  # set by AuthenticationMiddleware
         return await service.get_me(
-            _principal(request), settings, session_token if isinstance(session_token, str) else None
+            signed_in(request), settings, session_token if isinstance(session_token, str) else None
         )
 
 
@@ -303,7 +297,7 @@ class PeopleController(Controller):
         """Search by personal identification number (exact) or name; filter by role."""
         after = decode_cursor(page.cursor, "people", (uuid.UUID,))[0] if page.cursor else None
         items = await service.access_people(
-            _principal(request), q=q, role=role, after=after, limit=page.limit + 1
+            signed_in(request), q=q, role=role, after=after, limit=page.limit + 1
         )
         more = len(items) > page.limit
         items = items[: page.limit]
@@ -319,7 +313,7 @@ class PeopleController(Controller):
         """Add a staff member by identification number before their first sign-in, so that
         roles can be granted ahead (idempotent: returns the existing person)."""
         return await service.do_provision_person(
-            data.personal_id, data.full_name, actor=_principal(request).id
+            data.personal_id, data.full_name, actor=signed_in(request).id
         )
 
     @get("/{person_id:uuid}/roles", opt=access(ADMIN))
@@ -337,7 +331,7 @@ class PeopleController(Controller):
         return await service.do_grant_role(
             person_id,
             data.role,
-            granted_by=_principal(request).id,
+            granted_by=signed_in(request).id,
             reason=data.reason,
             agency=data.agency,
             police_unit=data.police_unit,
@@ -358,7 +352,7 @@ class PeopleController(Controller):
     ) -> None:
         """Revoke a role; it stops working at the person's next request. Audited."""
         await service.do_revoke_role(
-            person_id, role, revoked_by=_principal(request).id, reason=reason
+            person_id, role, revoked_by=signed_in(request).id, reason=reason
         )
 
 
@@ -376,7 +370,7 @@ class UnitsController(Controller):
     async def upsert_agency(
         self, request: Request[Any, Any, Any], data: JSONBody[Agency]
     ) -> Agency:
-        await service.do_upsert_agency(data, actor=_principal(request).id)
+        await service.do_upsert_agency(data, actor=signed_in(request).id)
         return data
 
     @get("/police-units", opt=access(SIGNED_IN))
@@ -387,7 +381,7 @@ class UnitsController(Controller):
     async def upsert_police_unit(
         self, request: Request[Any, Any, Any], data: JSONBody[PoliceUnit]
     ) -> PoliceUnit:
-        await service.do_upsert_police_unit(data, actor=_principal(request).id)
+        await service.do_upsert_police_unit(data, actor=signed_in(request).id)
         return data
 
 

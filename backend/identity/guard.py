@@ -19,7 +19,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from backend import security_events
-from backend.access import Principal, Rule
+from backend.access import Principal, Rule, caller
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.identity import service
 from backend.identity.errors import CsrfFailed, InvalidToken
@@ -127,7 +127,7 @@ def check_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
     if not isinstance(rule, Rule):
         # Fail closed: a route that forgot its rule is a bug, never an open door.
         raise RuntimeError(f"route {handler!r} declares no access rule")
-    principal: Principal | None = connection.scope.get("user")
+    principal = caller(connection)
     if rule.admits(principal):
         return
     route = connection.scope.get("path_template")

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 
-from backend.access import PUBLIC, Principal, access, roles
+from backend.access import PUBLIC, access, caller, roles
 from backend.settings import Settings
 from content.articles import service
 from content.articles.schemas import (
@@ -30,11 +30,6 @@ AnyRequest = Request[Any, Any, Any]
 VARY = [ResponseHeader(name="Vary", value="Authorization, Cookie")]
 WRITERS = roles(*service.WRITER_ROLES)
 PUBLISHERS = roles(*service.PUBLISHER_ROLES)
-
-
-def principal_of(request: AnyRequest) -> Principal | None:
-    user = request.scope.get("user")
-    return user if isinstance(user, Principal) else None
 
 
 class ArticleController(Controller):
@@ -65,13 +60,13 @@ class ArticleController(Controller):
         """Articles the caller may read, newest first: public ones for everyone, internal ones
         for civil servants, and those addressed to the caller's agencies."""
         return await service.list_articles(
-            principal_of(request), page, query=q, topic=topic, status=status
+            caller(request), page, query=q, topic=topic, status=status
         )
 
     @get("/{slug:str}", opt=access(PUBLIC, etag=True), response_headers=VARY)
     async def get_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
         """One article, with its body as sanitized HTML (404 if the caller may not read it)."""
-        return await service.access_article(principal_of(request), slug)
+        return await service.access_article(caller(request), slug)
 
     @get("/{slug:str}/cover", opt=access(PUBLIC), response_headers=VARY)
     async def get_cover(
@@ -84,7 +79,7 @@ class ArticleController(Controller):
         ] = "display",
     ) -> Redirect:
         """A redirect to a freshly signed URL of the cover image."""
-        url = await service.access_cover_url(settings, principal_of(request), slug, rendition)
+        url = await service.access_cover_url(settings, caller(request), slug, rendition)
         max_age = min(600, settings.media_url_ttl_seconds // 2)
         return Redirect(
             url, status_code=302, headers={"Cache-Control": f"private, max-age={max_age}"}
@@ -98,7 +93,7 @@ class ArticleController(Controller):
         data: JSONBody[ArticleCreate],
     ) -> Article:
         """A new draft (Markdown body). Communications officers and approvers."""
-        return await service.do_create_article(settings, principal_of(request), data)
+        return await service.do_create_article(settings, caller(request), data)
 
     @patch("/{slug:str}", opt=access(WRITERS))
     async def update_article(
@@ -109,16 +104,16 @@ class ArticleController(Controller):
         data: JSONBody[ArticleUpdate],
     ) -> Article:
         """Change a draft (published and archived articles are not edited)."""
-        return await service.do_update_article(settings, principal_of(request), slug, data)
+        return await service.do_update_article(settings, caller(request), slug, data)
 
     @post("/{slug:str}/publish", status_code=200, opt=access(PUBLISHERS))
     async def publish_article(
         self, request: AnyRequest, settings: NamedDependency[Settings], slug: FromPath[str]
     ) -> Article:
         """Publish a draft now: an approver, who is not its author."""
-        return await service.do_publish_article(settings, principal_of(request), slug)
+        return await service.do_publish_article(settings, caller(request), slug)
 
     @post("/{slug:str}/archive", status_code=200, opt=access(PUBLISHERS))
     async def archive_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
         """Withdraw a published article from readers."""
-        return await service.do_archive_article(principal_of(request), slug)
+        return await service.do_archive_article(caller(request), slug)
