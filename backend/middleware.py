@@ -49,7 +49,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         status = 500
@@ -76,7 +76,7 @@ class RequestContextMiddleware:
             if not handler_opt(scope, "anonymous", False):
                 client = scope.get("client")
                 fields["client"] = client[0] if client else None
-                fields["user_agent"] = _header(scope, b"user-agent")
+                fields["user_agent"] = header(scope, b"user-agent")
             log_fields(access_log, logging.INFO, "request", **fields)
             request_id_var.reset(token)
 
@@ -141,7 +141,8 @@ async def send_response(send: Send, start: Message, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header (the first, decoded as latin-1), or None."""
     for key, value in scope.get("headers", []):
         if key == name:
             return str(value.decode("latin-1"))

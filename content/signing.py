@@ -9,18 +9,14 @@ that signed, so the master secret can rotate while old links run out.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import time
 
+from backend.hashing import b64url
 from content.errors import SignatureExpired, SignatureInvalid
 
 _PURPOSE = b"media-url-v1"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 class UrlSigner:
@@ -40,7 +36,7 @@ class UrlSigner:
 
     def _mac(self, kid: str, expires: int, depth: int, scope: str) -> str:
         message = f"{kid}\n{expires}\n{depth}\n{scope}".encode()
-        return _b64(hmac.new(self._keys[kid], message, hashlib.sha256).digest())
+        return b64url(hmac.new(self._keys[kid], message, hashlib.sha256).digest())
 
     def sign(self, key: str, *, expires_in: int, depth: int | None = None) -> str:
         """A token for `key` (or, with `depth`, for every key under its first `depth`

@@ -6,7 +6,7 @@ import base64
 import binascii
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -20,9 +20,8 @@ from backend.devidp import service
 from backend.devidp.errors import DevIdpError
 from backend.devidp.people import BY_PERSONAL_ID, PEOPLE
 from backend.settings import Settings
+from backend.web import FORM, NO_STORE, read_form
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-FORM = "application/x-www-form-urlencoded"
 # The provider's endpoints read their own credentials (client secret, its access tokens).
 OPEN = access(PUBLIC, anonymous=True, authenticate=False)
 
@@ -47,13 +46,6 @@ def _basic(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     return client_id, secret
-
-
-async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != FORM:
-        raise DevIdpError("invalid_request", "the body must be a form")
-    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
 
 
 def _picker(query: dict[str, str]) -> str:
@@ -122,7 +114,7 @@ class DevIdentityProviderController(Controller):
     async def token(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[dict[str, Any]]:
-        result = await service.do_token(settings, await _form(request), _basic(request))
+        result = await service.do_token(settings, await read_form(request), _basic(request))
         return Response(result, headers=NO_STORE)
 
     @get("/userinfo", opt=OPEN)

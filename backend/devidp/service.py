@@ -9,7 +9,6 @@ discovery like any other provider. Mounted only with CTN_DEV_IDP=1.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -26,6 +25,7 @@ from joserfc.jwk import KeySet, RSAKey
 from backend.devidp import repository
 from backend.devidp.errors import DevIdpError
 from backend.devidp.people import BY_PERSONAL_ID, DemoPerson
+from backend.hashing import pkce_s256, sha256_hex
 from backend.settings import Settings
 
 CODE_SECONDS = 120
@@ -39,10 +39,6 @@ def issuer(settings: Settings) -> str:
 
 def registered_redirect_uri(settings: Settings) -> str:
     return f"{settings.base_url}/auth/callback"
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def subject_of(personal_id: str) -> str:
@@ -163,7 +159,7 @@ async def do_issue_code(request: AuthorizeRequest, person: DemoPerson) -> str:
     code = secrets.token_urlsafe(32)
     await repository.insert_code(
         {
-            "code_hash": _hash(code),
+            "code_hash": sha256_hex(code),
             "personal_id": person.personal_id,
             "client_id": request.client_id,
             "redirect_uri": request.redirect_uri,
@@ -227,11 +223,6 @@ async def _client_by_assertion(settings: Settings, assertion: str) -> str:
     return settings.oidc_client_id
 
 
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 async def do_token(
     settings: Settings,
     form: dict[str, str],
@@ -248,14 +239,14 @@ async def do_token(
     if form.get("grant_type") != "authorization_code":
         raise DevIdpError("unsupported_grant_type", "only authorization_code")
     now = datetime.now(UTC)
-    row = await repository.consume_code(_hash(form.get("code", "")), now)
+    row = await repository.consume_code(sha256_hex(form.get("code", "")), now)
     if row is None or row["client_id"] != client_id:
         raise DevIdpError("invalid_grant", "unknown, used or expired code")
     if row["redirect_uri"] != form.get("redirect_uri"):
         raise DevIdpError("invalid_grant", "redirect_uri differs from the authorization request")
     if row["code_challenge"]:
         verifier = form.get("code_verifier") or ""
-        if not hmac.compare_digest(_s256(verifier), row["code_challenge"]):
+        if not hmac.compare_digest(pkce_s256(verifier), row["code_challenge"]):
             raise DevIdpError("invalid_grant", "PKCE verification failed")
     person = BY_PERSONAL_ID.get(row["personal_id"])
     if person is None:
@@ -276,7 +267,7 @@ async def do_token(
     access_token = secrets.token_urlsafe(32)
     await repository.insert_access_token(
         {
-            "token_hash": _hash(access_token),
+            "token_hash": sha256_hex(access_token),
             "personal_id": person.personal_id,
             "expires_at": now + timedelta(seconds=TOKEN_SECONDS),
         }
@@ -291,7 +282,7 @@ async def do_token(
 
 
 async def userinfo(settings: Settings, access_token: str) -> dict[str, Any]:
-    row = await repository.access_token(_hash(access_token), datetime.now(UTC))
+    row = await repository.access_token(sha256_hex(access_token), datetime.now(UTC))
     person = BY_PERSONAL_ID.get(row["personal_id"]) if row else None
     if person is None:
         raise DevIdpError("invalid_token", "unknown or expired access token", status=401)

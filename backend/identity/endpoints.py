@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
@@ -44,10 +43,9 @@ from backend.identity.schemas import (
 )
 from backend.problems import validation_failed
 from backend.settings import Settings
+from backend.web import FORM, NO_STORE, media_type_of, read_form
 from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor, page_request
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-FORM = "application/x-www-form-urlencoded"
 TOKEN_TYPES = (FORM, "application/json")
 GRANT_TYPES = ("authorization_code", "refresh_token")
 T = TypeVar("T")
@@ -55,14 +53,13 @@ T = TypeVar("T")
 
 async def _read_fields(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """A small body sent as a form (what OAuth clients send) or as a JSON object."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = media_type_of(request)
     if media_type not in TOKEN_TYPES:
         raise UnsupportedMediaType(accepted=list(TOKEN_TYPES))
-    body = await request.body()
+    if media_type == FORM:
+        return await read_form(request)
     try:
-        if media_type == FORM:
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=False))
-        fields = msgspec.json.decode(body or b"{}")
+        fields = msgspec.json.decode(await request.body() or b"{}")
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise MalformedBody() from None
     if not isinstance(fields, dict):
@@ -207,11 +204,7 @@ class SignInController(Controller):
     ) -> Response[None]:
         """OpenID Connect Back-Channel Logout 1.0: the provider ends a session; every session
         and refresh token of it here is revoked."""
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != FORM:
-            raise UnsupportedMediaType(accepted=[FORM])
-        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        token = form.get("logout_token", "")
+        token = (await read_form(request)).get("logout_token", "")
         claims = await get_client(settings).validate_logout_token(token)
         await service.do_backchannel_logout(settings, claims)
         return Response(None, status_code=HTTP_200_OK, headers=NO_STORE)

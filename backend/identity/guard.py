@@ -23,7 +23,7 @@ from backend.access import Principal, Rule, caller
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.identity import service
 from backend.identity.errors import CsrfFailed, InvalidToken
-from backend.middleware import ASGIApp, Receive, Scope, Send, handler_opt
+from backend.middleware import ASGIApp, Receive, Scope, Send, handler_opt, header
 from backend.settings import Settings
 
 SESSION_COOKIE = "ctn_session"
@@ -39,15 +39,8 @@ def cookie_is_secure(settings: Settings) -> bool:
     return host not in ("localhost", "127.0.0.1", "::1")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 def _cookie(scope: Scope, name: str) -> str | None:
-    raw = _header(scope, b"cookie")
+    raw = header(scope, b"cookie")
     if not raw:
         return None
     jar: SimpleCookie = SimpleCookie()
@@ -76,7 +69,7 @@ class AuthenticationMiddleware:
             return None  # the route takes credentials of its own (the provider's endpoints)
         rule: Rule | None = handler_opt(scope, "access")
         public = rule is not None and rule.public
-        authorization = _header(scope, b"authorization")
+        authorization = header(scope, b"authorization")
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() == "bearer":
             if not token.strip():
@@ -101,7 +94,7 @@ class AuthenticationMiddleware:
                 return None  # a stale cookie does not stop a public page
             raise
         if scope["method"] not in SAFE_METHODS and not service.check_csrf(
-            self.settings, session_token, _header(scope, CSRF_HEADER)
+            self.settings, session_token, header(scope, CSRF_HEADER)
         ):
             security_events.emit(
                 "csrf_rejected",

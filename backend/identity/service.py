@@ -8,7 +8,6 @@ cookie. Tokens and codes are random 256-bit values stored only as SHA-256 hashes
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -23,6 +22,7 @@ import msgspec
 from backend import security_events
 from backend.access import STAFF_ROLES, Principal, Role
 from backend.audit.service import do_record
+from backend.hashing import b64url, pkce_s256, sha256_hex
 from backend.identity import keys, repository
 from backend.identity.errors import (
     AgencyNotFound,
@@ -67,15 +67,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def callback_url(settings: Settings) -> str:
     return f"{settings.base_url}/auth/callback"
 
@@ -93,7 +84,7 @@ async def _provider_redirect(
     await repository.insert_login_flow(
         {
             **flow,
-            "state_hash": _hash(state),
+            "state_hash": sha256_hex(state),
             "nonce": nonce,
             "code_verifier": verifier,
             "created_at": now,
@@ -108,7 +99,7 @@ async def _provider_redirect(
         "scope": settings.oidc_scopes,
         "state": state,
         "nonce": nonce,
-        "code_challenge": _s256(verifier),
+        "code_challenge": pkce_s256(verifier),
         "code_challenge_method": "S256",
     }
     if login_hint:
@@ -164,7 +155,7 @@ async def begin_web_sign_in(
     flow = {
         "kind": "web",
         "return_to": safe_return_to(return_to),
-        "browser_hash": _hash(binding),
+        "browser_hash": sha256_hex(binding),
     }
     return await _provider_redirect(settings, flow, login_hint), binding
 
@@ -188,13 +179,13 @@ async def consume_login_flow(state: str | None, browser_binding: str | None) -> 
     provider, so a state can never be replayed."""
     if not state:
         raise LoginStateInvalid()
-    flow = await repository.consume_login_flow(_hash(state), _now())
+    flow = await repository.consume_login_flow(sha256_hex(state), _now())
     if flow is None:
         security_events.emit("login_state_rejected", code=LoginStateInvalid.code)
         raise LoginStateInvalid()
     if flow["kind"] == "web" and (
         not browser_binding
-        or not hmac.compare_digest(_hash(browser_binding), flow["browser_hash"] or "")
+        or not hmac.compare_digest(sha256_hex(browser_binding), flow["browser_hash"] or "")
     ):
         security_events.emit("login_state_rejected", code="browser_binding_mismatch")
         raise LoginStateInvalid()
@@ -238,7 +229,7 @@ async def do_finish_sign_in(
         code = secrets.token_urlsafe(32)
         await repository.insert_handoff_code(
             {
-                "code_hash": _hash(code),
+                "code_hash": sha256_hex(code),
                 "person": person_id,
                 "code_challenge": flow["app_code_challenge"],
                 "redirect_uri": flow["app_redirect_uri"],
@@ -254,7 +245,7 @@ async def do_finish_sign_in(
     await repository.insert_web_session(
         {
             "id": uuid.uuid4(),
-            "token_hash": _hash(token),
+            "token_hash": sha256_hex(token),
             "person": person_id,
             "provider_sid": sid,
             "acr": acr,
@@ -387,7 +378,7 @@ async def _next_pair(
     refresh = secrets.token_urlsafe(32)
     await repository.insert_refresh_token(
         {
-            "token_hash": _hash(refresh),
+            "token_hash": sha256_hex(refresh),
             "family": family_id,
             "issued_at": now,
             "idle_expires_at": now + timedelta(days=settings.refresh_idle_days),
@@ -405,14 +396,14 @@ async def do_redeem_handoff_code(
     """The app's tokens for a handoff code and its PKCE verifier. Single use."""
     if not code or not code_verifier:
         raise HandoffCodeInvalid()
-    row = await repository.consume_handoff_code(_hash(code), _now())
+    row = await repository.consume_handoff_code(sha256_hex(code), _now())
     if row is None:
         security_events.emit("handoff_code_rejected", code=HandoffCodeInvalid.code)
         raise HandoffCodeInvalid()
     if redirect_uri is not None and redirect_uri != row["redirect_uri"]:
         raise HandoffCodeInvalid()
     if not _VERIFIER.match(code_verifier) or not hmac.compare_digest(
-        _s256(code_verifier), row["code_challenge"]
+        pkce_s256(code_verifier), row["code_challenge"]
     ):
         security_events.emit(
             "handoff_code_rejected", actor=str(row["person"]), code=PkceMismatch.code
@@ -427,7 +418,7 @@ async def do_refresh(settings: Settings, refresh_token: str | None) -> TokenPair
     if not refresh_token:
         raise RefreshTokenInvalid()
     now = _now()
-    row = await repository.refresh_token_for_update(_hash(refresh_token))
+    row = await repository.refresh_token_for_update(sha256_hex(refresh_token))
     if row is None:
         security_events.emit("refresh_token_rejected", code=RefreshTokenInvalid.code)
         raise RefreshTokenInvalid()
@@ -456,7 +447,7 @@ async def do_revoke_refresh_family(principal: Principal, refresh_token: str | No
     now = _now()
     family_id: uuid.UUID | None = principal.family_id
     if refresh_token:
-        row = await repository.refresh_token_for_update(_hash(refresh_token))
+        row = await repository.refresh_token_for_update(sha256_hex(refresh_token))
         if row is not None and row["person"] == principal.id:
             family_id = row["family"]
     if family_id is not None:
@@ -481,7 +472,7 @@ def csrf_token_for(settings: Settings, session_token: str) -> str:
     mac = hmac.new(
         settings.require_secret_key().encode(), b"csrf:" + session_token.encode(), hashlib.sha256
     )
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    return b64url(mac.digest())
 
 
 def check_csrf(settings: Settings, session_token: str, presented: str | None) -> bool:
@@ -555,7 +546,7 @@ async def authenticate_bearer(settings: Settings, token: str) -> Principal:
 
 async def authenticate_session(settings: Settings, token: str) -> Principal:
     now = _now()
-    session = await repository.web_session_by_token(_hash(token))
+    session = await repository.web_session_by_token(sha256_hex(token))
     if session is None or session["revoked_at"] is not None or session["expires_at"] <= now:
         raise InvalidToken()
     row = await repository.principal_row(session["person"], None)

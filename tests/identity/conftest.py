@@ -107,10 +107,15 @@ async def http(live: LiveServer, committed: None) -> AsyncIterator[httpx.AsyncCl
         yield client
 
 
+def challenge_of(verifier: str) -> str:
+    """S256, computed here independently of the code under test (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    return verifier, challenge.rstrip(b"=").decode()
+    return verifier, challenge_of(verifier)
 
 
 def query_of(location: str) -> dict[str, str]:
@@ -161,12 +166,11 @@ async def mobile_handoff(
     """What the app sees: the system browser goes through the backend and the provider and
     lands on the app's redirect URI with a one-time code and the app's state."""
     verifier = verifier or pkce_pair()[0]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     app_state = secrets.token_urlsafe(16)
     start = await start_mobile(
         http,
         state=app_state,
-        challenge=challenge.rstrip(b"=").decode(),
+        challenge=challenge_of(verifier),
         login_hint=personal_id,
     )
     assert start.status_code == 302, start.text
