@@ -178,44 +178,34 @@ def _validation_error(exc: ValidationException) -> errors.AppError:
     for item in extra:
         if not isinstance(item, dict):
             continue
-        message = str(item.get("message", ""))
         raw_source = item.get("source") or "body"
         source = str(getattr(raw_source, "value", raw_source))
         key = item.get("key")
-        path = ""
-        match = _AT.search(message)
-        if match:
-            path = match.group("path").lstrip(".")
-            message = message[: match.start()]
-        field = ".".join(p for p in (str(key) if key and source != "body" else "", path) if p)
-        if source == "body" and key and not path:
-            field = str(key)
         field_errors.append(
-            {
-                "field": field or "$",
-                "source": source,
-                "message_en": message,
-                "message_vi": _translate(message),
-            }
+            _field_error(str(item.get("message", "")), source, str(key) if key else None)
         )
     return errors.ValidationFailed(errors=field_errors)
 
 
-def validation_failed(exc: msgspec.ValidationError, source: str = "body") -> errors.AppError:
-    """A `ValidationFailed` for a body a handler decoded itself (e.g. a form)."""
-    message = str(exc)
+def _field_error(message: str, source: str, key: str | None = None) -> dict[str, str]:
+    """One entry of a validation problem's `errors`: where (the parameter and/or the path
+    msgspec reports at the end of its message) and what, in both languages."""
     path = ""
     match = _AT.search(message)
     if match:
         path = match.group("path").lstrip(".")
         message = message[: match.start()]
-    return errors.ValidationFailed(
-        errors=[
-            {
-                "field": path or "$",
-                "source": source,
-                "message_en": message,
-                "message_vi": _translate(message),
-            }
-        ]
-    )
+    field = ".".join(p for p in (key if key and source != "body" else "", path) if p)
+    if source == "body" and key and not path:
+        field = key
+    return {
+        "field": field or "$",
+        "source": source,
+        "message_en": message,
+        "message_vi": _translate(message),
+    }
+
+
+def validation_failed(exc: msgspec.ValidationError, source: str = "body") -> errors.AppError:
+    """A `ValidationFailed` for a body a handler decoded itself (e.g. a form)."""
+    return errors.ValidationFailed(errors=[_field_error(str(exc), source)])

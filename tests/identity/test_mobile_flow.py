@@ -210,6 +210,14 @@ async def test_bad_token_requests_get_clear_errors(http: httpx.AsyncClient) -> N
         "/api/v1/auth/token", content=b"grant_type=x", headers={"content-type": "text/plain"}
     )
     assert wrong_type.status_code == 415
+    short = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "authorization_code", "code": "c", "code_verifier": "short"},
+    )
+    assert short.status_code == 422
+    [error] = short.json()["errors"]
+    assert error["field"] == "code_verifier"
+    assert error["message_vi"] == "Chuỗi phải dài ít nhất 43 ký tự"
     garbage = await http.get("/api/v1/me", headers={"Authorization": "Bearer not-a-jwt"})
     assert garbage.status_code == 401
     assert garbage.json()["code"] == "token_invalid"
