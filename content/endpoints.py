@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -26,13 +25,7 @@ from content.errors import UploadIncomplete, UploadMalformed, UploadTooLarge
 from content.policy import MAX_UPLOAD_BYTES, UPLOAD_ROLES, Purpose
 from content.schemas import MediaAsset
 from content.storage import OBJECTS_ROUTE
-from mobile_bridge.idempotency import idempotency_scope_key, replayed_response
-from mobile_bridge.service import (
-    StoredResponse,
-    check_idempotency_key,
-    do_store_response,
-    fingerprint,
-)
+from mobile_bridge.idempotency import StreamedRequestKey
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -138,6 +131,7 @@ class MediaController(Controller):
         With `Idempotency-Key`, a retry of the same bytes returns the first asset."""
         principal = caller(request)
         service.check_may_upload(principal, purpose)
+        retry_key = StreamedRequestKey.of(request.scope, settings.idempotency_ttl_hours)  # type: ignore[arg-type]  # the ASGI scope
         content_type = request.headers.get("content-type", "")
         media_type, _, params = content_type.partition(";")
         chunks: AsyncIterator[bytes]
@@ -168,40 +162,20 @@ class MediaController(Controller):
             announced_size=request.content_length,
         )
         language = pick_language(request.headers.get("accept-language"))
-        scope_key = idempotency_scope_key(request.scope)  # type: ignore[arg-type]  # ASGI scope
         try:
             async with unit_of_work():
-                if scope_key is not None:
-                    # A retried upload (same key, same bytes) gets the first asset back; the
-                    # bytes it sent again are dropped. Claimed in this unit of work, so a
-                    # concurrent duplicate waits for it.
-                    stored = await check_idempotency_key(
-                        scope_key,
-                        fingerprint(
-                            "POST",
-                            request.url.path,
-                            request.scope["query_string"],
-                            "",
-                            received.sha256.encode(),
-                        ),
-                        timedelta(hours=settings.idempotency_ttl_hours),
-                    )
-                    if stored is not None:
-                        await service.discard_upload(settings, received)
-                        return replayed_response(stored)
+                # A retry (same key, same bytes) gets the first asset back; the bytes it sent
+                # again are dropped.
+                replay = await retry_key.check(received.sha256) if retry_key else None
+                if replay is not None:
+                    await service.discard_upload(settings, received)
+                    return replay
                 row = await service.do_create_asset(
                     received, created_by=principal.id if principal else None
                 )
                 asset = service.view(settings, row, language=language, include_original=True)
-                if scope_key is not None:
-                    await do_store_response(
-                        scope_key,
-                        StoredResponse(
-                            HTTP_201_CREATED,
-                            [("content-type", "application/json")],
-                            msgspec.json.encode(asset),
-                        ),
-                    )
+                if retry_key is not None:
+                    await retry_key.store(HTTP_201_CREATED, msgspec.json.encode(asset))
         except BaseException:
             await service.discard_upload(settings, received)
             raise

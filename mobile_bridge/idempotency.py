@@ -48,20 +48,48 @@ def principal_of(scope: Scope) -> str:
     return f"person:{person_id}" if person_id is not None else "anonymous"
 
 
-def idempotency_scope_key(scope: Scope) -> str | None:
-    """The stored key for this request's `Idempotency-Key` (None without one); for handlers
-    that cannot go through the middleware because they hold no transaction while the body
-    streams (uploads). `IdempotencyKeyInvalid` for a malformed key."""
-    raw_key = dict(scope["headers"]).get(HEADER)
-    if raw_key is None:
-        return None
-    if not _valid_key(raw_key):
-        raise IdempotencyKeyInvalid()
-    return f"{principal_of(scope)}|{raw_key.decode()}"
+class StreamedRequestKey:
+    """`Idempotency-Key` for a handler that streams its body and so holds no transaction
+    while it reads (uploads): the request is recognised by the digest of what it received.
+    `check` and `store` run in the unit of work that records the result, so a concurrent
+    duplicate waits for it."""
+
+    def __init__(self, scope: Scope, scope_key: str, ttl: timedelta) -> None:
+        self.scope = scope
+        self.scope_key = scope_key
+        self.ttl = ttl
+
+    @classmethod
+    def of(cls, scope: Scope, ttl_hours: int) -> StreamedRequestKey | None:
+        """None without the header; `IdempotencyKeyInvalid` for a malformed key (checked
+        before the body is read)."""
+        raw_key = dict(scope["headers"]).get(HEADER)
+        if raw_key is None:
+            return None
+        if not _valid_key(raw_key):
+            raise IdempotencyKeyInvalid()
+        return cls(scope, f"{principal_of(scope)}|{raw_key.decode()}", timedelta(hours=ttl_hours))
+
+    async def check(self, body_digest: str) -> Response[bytes] | None:
+        """The first response again when this is a retry; None: claimed, do the work."""
+        request_fingerprint = fingerprint(
+            self.scope["method"],
+            self.scope["path"],
+            self.scope.get("query_string", b""),
+            "",
+            body_digest.encode(),
+        )
+        stored = await check_idempotency_key(self.scope_key, request_fingerprint, self.ttl)
+        return None if stored is None else _replayed_response(stored)
+
+    async def store(self, status: int, json_body: bytes) -> None:
+        await do_store_response(
+            self.scope_key,
+            StoredResponse(status, [("content-type", "application/json")], json_body),
+        )
 
 
-def replayed_response(stored: StoredResponse) -> Response[bytes]:
-    """The stored response again, marked `Idempotent-Replayed: true`."""
+def _replayed_response(stored: StoredResponse) -> Response[bytes]:
     headers = {k: v for k, v in stored.headers if k.lower() != "content-type"}
     media_type = next((v for k, v in stored.headers if k.lower() == "content-type"), None)
     headers["Idempotent-Replayed"] = "true"
