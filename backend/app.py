@@ -20,11 +20,13 @@ from backend import db, security_events
 from backend.access import PUBLIC, access
 from backend.audit.endpoints import AuditController
 from backend.devidp.endpoints import DevIdentityProviderController
+from backend.devidp.service import do_ensure_key
 from backend.errors import UnsupportedMediaType
 from backend.geo.endpoints import AdministrativeUnitController
 from backend.health.endpoints import HealthController
 from backend.identity.endpoints import ROUTE_HANDLERS as IDENTITY_ROUTES
 from backend.identity.guard import AuthenticationMiddleware, check_access
+from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
 from backend.jobs import job_app
 from backend.middleware import RequestContextMiddleware, UnitOfWorkMiddleware
@@ -162,20 +164,11 @@ def create_app(
 
 async def prepare_keys(settings: Settings) -> None:
     """Signing keys exist before the first request: ours, and the development provider's."""
-    from backend.devidp.service import do_ensure_key
-    from backend.identity.keys import do_ensure_signing_key
-
     if not settings.secret_key:
         log.warning("CTN_SECRET_KEY is not set: sign-in is unavailable")
         return
     async with db.unit_of_work():
-        created = await do_ensure_signing_key(settings)
-        if created:
-            from backend.audit.service import do_record
-
-            await do_record(
-                "keys.create", actor_id=None, object_type="signing_key", object_id=created
-            )
+        await do_ensure_signing_key(settings)
         if settings.dev_idp:
             await do_ensure_key()
 

@@ -289,16 +289,12 @@ def keys_rotate() -> None:
 
     async def run() -> str:
         from backend import db
-        from backend.audit.service import do_record
         from backend.identity.keys import do_create_signing_key
 
         await db.open_pool(settings)
         try:
             async with db.unit_of_work():
                 kid = await do_create_signing_key(settings)
-                await do_record(
-                    "keys.rotate", actor_id=None, object_type="signing_key", object_id=kid
-                )
         finally:
             await db.close_pool()
         return kid

@@ -29,6 +29,7 @@ from backend.logs import log_fields
 from backend.settings import Settings
 from content import repository
 from content.errors import (
+    FileTypeNotAllowed,
     MediaNotFound,
     MediaProcessingFailed,
     MediaTranscodeFailed,
@@ -144,8 +145,6 @@ async def receive_upload(
         raise UploadEmpty()
     file_type = check_file_type(head[:HEAD_BYTES], filename, declared_type)
     if file_type.kind not in policy.kinds:
-        from content.errors import FileTypeNotAllowed
-
         raise FileTypeNotAllowed(detected=file_type.mime, purpose=str(purpose))
 
     async def limited() -> AsyncIterator[bytes]:

@@ -26,6 +26,7 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, DecodeError, JoseError
 from joserfc.jwk import ECKey
 
+from backend.audit.service import do_record
 from backend.identity import repository
 from backend.identity.errors import InvalidToken, TokenExpired
 from backend.settings import Settings
@@ -95,9 +96,9 @@ async def _ensure_loaded(settings: Settings, *, force: bool = False) -> None:
     await _load(settings)
 
 
-async def do_create_signing_key(settings: Settings) -> str:
+async def do_create_signing_key(settings: Settings, *, action: str = "keys.rotate") -> str:
     """Add a new signing key and retire the current one (which keeps verifying until the
-    tokens it signed have expired). Returns the new key id."""
+    tokens it signed have expired), audited as `action`. Returns the new key id."""
     key = ECKey.generate_key("P-256", private=True)
     kid = f"ctn-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
     now = datetime.now(UTC)
@@ -114,6 +115,7 @@ async def do_create_signing_key(settings: Settings) -> str:
         },
         now,
     )
+    await do_record(action, actor_id=None, object_type="signing_key", object_id=kid)
     forget_cached_keys()
     return kid
 
@@ -125,7 +127,7 @@ async def do_ensure_signing_key(settings: Settings) -> str | None:
     await _load(settings)
     if _ring.signing is not None:
         return None
-    return await do_create_signing_key(settings)
+    return await do_create_signing_key(settings, action="keys.create")
 
 
 async def do_purge_retired_keys(settings: Settings) -> int:
