@@ -156,6 +156,7 @@ def redirect_error(request: AuthorizeRequest) -> str | None:
 
 
 async def do_issue_code(request: AuthorizeRequest, person: DemoPerson) -> str:
+    await repository.delete_expired(datetime.now(UTC))  # the provider's own housekeeping
     code = secrets.token_urlsafe(32)
     await repository.insert_code(
         {
