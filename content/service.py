@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 import tempfile
 import time
@@ -645,8 +644,3 @@ def transient_failure() -> MediaProcessingFailed:
     """What a run that kept failing for other reasons records when it gives up."""
     return MediaTranscodeFailed()
 
-
-def ffmpeg_available(settings: Settings) -> bool:
-    from content.video import ffmpeg_binary
-
-    return os.access(ffmpeg_binary(settings), os.X_OK)
