@@ -643,4 +643,3 @@ async def do_fail_processing(
 def transient_failure() -> MediaProcessingFailed:
     """What a run that kept failing for other reasons records when it gives up."""
     return MediaTranscodeFailed()
-
