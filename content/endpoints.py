@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, head, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, InternalServerException
 from litestar.params import FromPath, QueryParameter
@@ -224,3 +224,22 @@ class MediaObjectController(Controller):
         return Stream(
             content=read.body, status_code=read.status, headers=headers, media_type=media_type
         )
+
+    @head(
+        "/{token:str}/{key:path}",
+        opt=access(PUBLIC, transaction=False, anonymous=True),
+        include_in_schema=False,
+    )
+    async def head_object(
+        self,
+        request: AnyRequest,
+        settings: NamedDependency[Settings],
+        token: FromPath[str],
+        key: FromPath[str],
+    ) -> Response[None]:
+        """The headers a GET of the signed URL would answer (length, type, `Accept-Ranges`),
+        without the body: players ask this before seeking."""
+        read = await service.read_signed_object(
+            settings, token, key, if_none_match=request.headers.get("if-none-match"), head=True
+        )
+        return Response(content=None, status_code=read.status, headers=read.headers)

@@ -369,9 +369,12 @@ async def read_signed_object(
     *,
     range_header: str | None = None,
     if_none_match: str | None = None,
+    head: bool = False,
 ) -> ObjectRead:
     """The object named by a signed URL: 403 if the token is tampered with or expired, the
-    requested byte ranges (206) or the whole object, with type and caching headers."""
+    requested byte ranges (206; overlapping ones coalesced, see `ranges`) or the whole object,
+    with type and caching headers. `head`: the headers of the whole object (its length and
+    `Accept-Ranges`), no body."""
     key = check_key(key.lstrip("/"))
     expires = signer(settings).verify(token, key)
     store = storage(settings)
@@ -389,6 +392,9 @@ async def read_signed_object(
     if if_none_match and info.etag and info.etag in [t.strip() for t in if_none_match.split(",")]:
         return ObjectRead(304, headers, None)
     content_type = content_type_for(key)
+    if head:
+        headers |= {"Content-Type": content_type, "Content-Length": str(info.size)}
+        return ObjectRead(200, headers, None)
     ranges = parse_range(range_header, info.size)
     if ranges is None or info.size == 0:
         headers |= {"Content-Type": content_type, "Content-Length": str(info.size)}

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import msgspec
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import TEST_SECRET_KEY, free_port
 
 
 @pytest.fixture(scope="session")
@@ -123,3 +130,96 @@ async def committed_content(committed: None) -> AsyncIterator[None]:
         await connection.execute(f"TRUNCATE {', '.join(CONTENT_TABLES)}")
     finally:
         await connection.close()
+
+
+# --- a real `ctn serve` ---------------------------------------------------------------------
+
+
+@dataclass
+class ServedApp:
+    """A `ctn serve` process on this worker's test database, reached over real HTTP."""
+
+    url: str
+    pid: int
+    media_dir: Path
+    log: Path
+
+    def status(self, field: str) -> int:
+        """A `/proc/<pid>/status` figure of the server in kB (`VmRSS`, `VmHWM`)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+        raise KeyError(field)
+
+    def storage(self, settings: Any) -> Any:
+        """The server's local storage, as the test process reaches it."""
+        from content.storage import build_storage
+
+        return build_storage(
+            msgspec.structs.replace(
+                settings, storage_backend="local", media_dir=str(self.media_dir)
+            )
+        )
+
+
+@contextlib.contextmanager
+def serve_app(
+    tmp: Path, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[ServedApp]:
+    """`python -m backend serve` on a free port until the block ends (SIGTERM, then kill)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CTN_", "PYTEST_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        CTN_DATA_DIR=str(tmp / "data"),
+        CTN_SECRET_KEY=TEST_SECRET_KEY,
+        CTN_DEV_IDP="1",
+        CTN_PUBLIC_URL=url,
+        CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
+        CTN_DB_POOL_MIN="0",
+        **(extra_env or {}),
+    )
+    log_path = tmp / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "backend", "serve", "--port", str(port), "--allow-dev-idp"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ctn serve did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield ServedApp(url=url, pid=process.pid, media_dir=tmp / "data" / "media", log=log_path)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def served(
+    server_url: str, database_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedApp]:
+    """One served app shared by this worker's content tests that need a real server."""
+    with serve_app(tmp_path_factory.mktemp("served"), server_url.format(db=database_name)) as app:
+        yield app
+
+
+@pytest.fixture
+async def live(served: ServedApp, committed_content: None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the served app; the database is really written and emptied afterwards."""
+    async with httpx.AsyncClient(base_url=served.url, timeout=60) as http:
+        yield http

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from content.signing import UrlSigner
 from content.storage import LocalStorage, build_storage
-from tests.content.conftest import chunks_of
+from tests.content.conftest import ServedApp, chunks_of
 
 DATA = os.urandom(10_000)
 
@@ -140,3 +141,75 @@ async def test_a_signed_url_cannot_reach_outside_the_media_directory(
         response = await client.get(f"/api/v1/media/objects/{token}/{key}")
         assert response.status_code in (403, 404), key
         assert b"root:" not in response.content
+
+
+# --- over real HTTP, against a served app ------------------------------------------------------
+
+SEGMENT = "media/served/r1/seg.ts"
+
+
+@pytest.fixture
+async def on_server(served: ServedApp, settings: Any) -> AsyncIterator[tuple[str, Any]]:
+    """A 10 000-byte object in the served app's storage, its signed URL, and a client."""
+    store = served.storage(settings)
+    await store.write(SEGMENT, chunks_of(DATA))
+    async with httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+        yield store.url(SEGMENT, expires_in=600), http
+    await store.delete_prefix("media/served")
+
+
+async def test_overlapping_ranges_are_sent_once_not_once_per_range(
+    on_server: tuple[str, httpx.AsyncClient],
+) -> None:
+    url, http = on_server
+    response = await http.get(url, headers={"Range": "bytes=" + ",".join(["0-"] * 8)})
+    assert response.status_code == 206
+    assert response.content == DATA  # one part, not eight copies
+    assert response.headers["content-range"] == f"bytes 0-9999/{len(DATA)}"
+    overlapping = await http.get(url, headers={"Range": "bytes=0-5999,2000-7999,4000-"})
+    assert overlapping.status_code == 206
+    assert overlapping.content == DATA
+    assert int(overlapping.headers["content-length"]) == len(DATA)
+
+
+async def test_too_many_ranges_get_the_whole_object_once(
+    on_server: tuple[str, httpx.AsyncClient],
+) -> None:
+    url, http = on_server
+    response = await http.get(url, headers={"Range": "bytes=" + ",".join(["0-"] * 16)})
+    assert response.status_code == 200
+    assert response.content == DATA
+    scattered = ",".join(f"{i * 100}-{i * 100 + 1}" for i in range(50))
+    response = await http.get(url, headers={"Range": f"bytes={scattered}"})
+    assert response.status_code == 200
+    assert len(response.content) == len(DATA)
+
+
+async def test_adjacent_ranges_are_joined_and_parts_keep_the_order_asked(
+    on_server: tuple[str, httpx.AsyncClient],
+) -> None:
+    url, http = on_server
+    joined = await http.get(url, headers={"Range": "bytes=10-19,0-9,20-29"})
+    assert joined.status_code == 206
+    assert joined.content == DATA[0:30]
+    assert joined.headers["content-range"] == f"bytes 0-29/{len(DATA)}"
+    parts = await http.get(url, headers={"Range": "bytes=5000-5099,0-9"})
+    assert parts.status_code == 206
+    body = parts.content
+    assert body.index(b"Content-Range: bytes 5000-5099/") < body.index(b"Content-Range: bytes 0-9/")
+    assert int(parts.headers["content-length"]) == len(body)
+
+
+async def test_head_on_a_signed_url_gives_the_headers_without_the_body(
+    on_server: tuple[str, httpx.AsyncClient],
+) -> None:
+    url, http = on_server
+    response = await http.head(url)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(DATA))
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["content-type"] == "video/mp2t"
+    assert response.headers["etag"]
+    expired = await http.head(url.replace("/objects/", "/objects/x", 1))
+    assert expired.status_code == 403
