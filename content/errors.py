@@ -210,6 +210,17 @@ class ArticleSelfPublish(PermissionDenied):
     message_en = "An approver may not publish an article they wrote themselves."
 
 
+class ArticleLastEditorPublish(PermissionDenied):
+    code = "article_last_editor_publish"
+    message_vi = (
+        "Người sửa nội dung bài viết lần cuối không được tự xuất bản bài viết đó;"
+        " cần một người duyệt khác."
+    )
+    message_en = (
+        "Whoever last changed an article's content may not publish it; another approver must."
+    )
+
+
 class ArticleBodyEmpty(ValidationFailed):
     code = "article_body_empty"
     message_vi = "Bài viết cần có nội dung trước khi xuất bản."

@@ -79,6 +79,8 @@ class Editorial(msgspec.Struct, frozen=True, kw_only=True):
     agencies: list[str]
     author_id: uuid.UUID
     updated_by: uuid.UUID
+    content_edited_by: uuid.UUID | None
+    """Who last changed the content: neither they nor the author may publish it."""
     published_by: uuid.UUID | None
     archived_by: uuid.UUID | None
     archived_at: datetime | None

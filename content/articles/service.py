@@ -2,8 +2,10 @@
 whom their audience admits.
 
 Who does what: `comms_officer` and `comms_approver` create and edit drafts; only a
-`comms_approver` publishes, and never an article they wrote themselves (a second pair of
-eyes); a `comms_approver` archives. Drafts and archived articles are seen only by
+`comms_approver` publishes, and never an article they wrote themselves nor one whose content
+they were the last to change (a second pair of eyes on the text as published); a
+`comms_approver` archives. Creating, editing (with the fields changed), publishing and
+archiving are audited. Drafts and archived articles are seen only by
 communications staff. A published article is seen by everyone (`public`), by civil servants
 (`internal`), or by the civil servants of the listed agencies (`agencies`); to anyone else
 it does not exist (404, never 403).
@@ -44,6 +46,7 @@ from content.errors import (
     ArticleAudienceInvalid,
     ArticleBodyEmpty,
     ArticleCoverInvalid,
+    ArticleLastEditorPublish,
     ArticleNotArchivable,
     ArticleNotEditable,
     ArticleNotFound,
@@ -255,19 +258,34 @@ async def do_create_article(
                 "status": str(ArticleStatus.DRAFT),
                 "author_id": author.id,
                 "updated_by": author.id,
+                "content_edited_by": author.id,
                 "created_at": now,
                 "updated_at": now,
             }
         )
     except SlugTaken:
         raise ArticleSlugTaken() from None
+    await do_record(
+        "article.create",
+        actor_id=str(author.id),
+        object_type="article",
+        object_id=str(row["id"]),
+        details={
+            "slug": slug,
+            "audience": row["audience"],
+            "cover_asset_id": str(data.cover_asset_id) if data.cover_asset_id else None,
+        },
+    )
     return _article(row, editorial=True)
 
 
 async def do_update_article(
     settings: Settings, principal: Principal | None, slug: str, data: ArticleUpdate
 ) -> Article:
-    """Change a draft; published and archived articles are not edited (409)."""
+    """Change a draft; published and archived articles are not edited (409). An edit that
+    changes anything makes the caller the draft's last content editor (who may then not
+    publish it) and is audited with the names of the fields it changed; an edit that changes
+    nothing writes nothing."""
     editor = check_may_write(principal)
     row = await repository.get_by_slug(slug)
     if row is None:
@@ -298,19 +316,56 @@ async def do_update_article(
         if await repository.slug_exists(changes["slug"], other_than=row["id"]):
             raise ArticleSlugTaken()
         values["slug"] = changes["slug"]
-    values |= {"updated_by": editor.id, "updated_at": _now()}
+    changed = _changed_fields(row, values)
+    if not changed:
+        return _article(row, editorial=True)
+    values = {k: v for k, v in values.items() if k in changed or k in _DERIVED}
+    values |= {"updated_by": editor.id, "content_edited_by": editor.id, "updated_at": _now()}
     try:
         updated = await repository.update_if(row["id"], ArticleStatus.DRAFT, values)
     except SlugTaken:
         raise ArticleSlugTaken() from None
     if updated is None:  # published meanwhile
         raise ArticleNotEditable()
+    await do_record(
+        "article.update",
+        actor_id=str(editor.id),
+        object_type="article",
+        object_id=str(row["id"]),
+        details={"slug": updated["slug"], "fields": sorted(_FIELD_NAMES[c] for c in changed)},
+    )
     return _article(updated, editorial=True)
 
 
+_FIELD_NAMES = {
+    "title": "title",
+    "summary": "summary",
+    "body_markdown": "body",
+    "slug": "slug",
+    "topic": "topic",
+    "byline": "byline",
+    "cover_asset_id": "cover_asset_id",
+    "audience": "audience",
+    "agencies": "agencies",
+}
+"""Columns an edit may change, by the name the API gives them."""
+_DERIVED = ("body_html", "search_text")
+
+
+def _changed_fields(row: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    """The editable columns whose new value differs from the stored one."""
+    return [
+        column
+        for column in _FIELD_NAMES
+        if column in values
+        and values[column] != (row[column] if column != "agencies" else list(row[column] or []))
+    ]
+
+
 async def do_publish_article(settings: Settings, principal: Principal | None, slug: str) -> Article:
-    """Publish a draft now. Only an approver, and not the draft's author; the draft needs a
-    body, and its cover must still be a ready image."""
+    """Publish a draft now. Only an approver who is neither the draft's author nor the last
+    person to change its content (so two people stand behind the text published); the draft
+    needs a body, and its cover must still be a ready image fit for public content."""
     approver = check_may_publish(principal)
     row = await repository.get_by_slug(slug)
     if row is None:
@@ -319,6 +374,8 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
         raise ArticleNotPublishable(status=row["status"])
     if row["author_id"] == approver.id:
         raise ArticleSelfPublish()
+    if row["content_edited_by"] == approver.id:
+        raise ArticleLastEditorPublish()
     if not row["body_markdown"].strip():
         raise ArticleBodyEmpty()
     if row["cover_asset_id"] is not None:
@@ -420,6 +477,7 @@ def _article(row: dict[str, Any], *, editorial: bool) -> Article:
             agencies=list(row["agencies"] or []),
             author_id=row["author_id"],
             updated_by=row["updated_by"],
+            content_edited_by=row["content_edited_by"],
             published_by=row["published_by"],
             archived_by=row["archived_by"],
             archived_at=row["archived_at"],

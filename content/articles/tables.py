@@ -29,6 +29,9 @@ class Article(Table, tablename="articles"):
     archived_at = Timestamptz(null=True, default=None)
     author_id = UUID()
     updated_by = UUID()
+    content_edited_by = UUID(null=True, default=None)
+    """Who last changed what readers see (the author until someone else edits): they may not
+    publish it. Null only for articles older than this column."""
     published_by = UUID(null=True, default=None)
     archived_by = UUID(null=True, default=None)
     created_at = Timestamptz()

@@ -342,7 +342,12 @@ async def test_a_draft_is_edited_then_published_by_an_approver_then_archived(
             before_id=None,
             limit=10,
         )
-    assert [e["action"] for e in trail] == ["article.archive", "article.publish"]
+    assert [e["action"] for e in trail] == [
+        "article.archive",
+        "article.publish",
+        "article.update",
+        "article.create",
+    ]
 
 
 async def test_an_officer_writes_but_may_not_publish_or_archive(
@@ -376,6 +381,102 @@ async def test_an_approver_may_not_publish_what_they_wrote(
     assert (
         await client.post(f"{ARTICLES}/{slug}/publish", headers=other_approver)
     ).status_code == 200
+
+
+async def article_trail(article_id: str) -> list[dict[str, Any]]:
+    """The article's audit entries, oldest first."""
+    async with unit_of_work():
+        trail = await search(
+            actor_id=None,
+            action="article.*",
+            object_type="article",
+            object_id=article_id,
+            since=None,
+            until=None,
+            before_id=None,
+            limit=50,
+        )
+    return list(reversed(trail))
+
+
+async def test_an_approver_who_rewrote_a_draft_may_not_publish_it(
+    client: httpx.AsyncClient, newsroom: Newsroom
+) -> None:
+    slug = (await newsroom.draft(title="Bản của cán bộ", body="Nội dung gốc."))["slug"]
+    rewritten = await client.patch(
+        f"{ARTICLES}/{slug}",
+        json={"title": "Bản của người duyệt", "body": "Nội dung khác hẳn."},
+        headers=newsroom.approver,
+    )
+    assert rewritten.status_code == 200, rewritten.text
+    refused = await client.post(f"{ARTICLES}/{slug}/publish", headers=newsroom.approver)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "article_last_editor_publish"
+    assert "không được tự xuất bản" in refused.json()["detail"]
+    english = await client.post(
+        f"{ARTICLES}/{slug}/publish", headers={**newsroom.approver, "Accept-Language": "en"}
+    )
+    assert english.json()["detail"].startswith("Whoever last changed an article's content")
+    assert (await client.get(f"{ARTICLES}/{slug}")).status_code == 404  # still a draft
+
+    # Another approver, who did not write this text, may publish it.
+    second = await client.post(
+        f"{ARTICLES}/{slug}/publish", headers=await auth_headers(Role.COMMS_APPROVER)
+    )
+    assert second.status_code == 200, second.text
+    assert second.json()["title"] == "Bản của người duyệt"
+
+
+async def test_once_the_officer_edits_again_the_approver_may_publish(
+    client: httpx.AsyncClient, newsroom: Newsroom
+) -> None:
+    slug = (await newsroom.draft(body="Một."))["slug"]
+    edit = await client.patch(
+        f"{ARTICLES}/{slug}", json={"body": "Hai."}, headers=newsroom.approver
+    )
+    assert edit.status_code == 200
+    editor = edit.json()["editorial"]["content_edited_by"]
+    assert editor != edit.json()["editorial"]["author_id"]
+    again = await client.patch(f"{ARTICLES}/{slug}", json={"body": "Ba."}, headers=newsroom.officer)
+    assert again.json()["editorial"]["content_edited_by"] == again.json()["editorial"]["author_id"]
+    assert (await newsroom.publish(slug))["status"] == "published"
+
+
+async def test_an_edit_that_changes_nothing_does_not_make_an_editor(
+    client: httpx.AsyncClient, newsroom: Newsroom
+) -> None:
+    draft = await newsroom.draft(title="Giữ nguyên", body="Nội dung.")
+    same = await client.patch(
+        f"{ARTICLES}/{draft['slug']}",
+        json={"title": "Giữ nguyên", "body": "Nội dung."},
+        headers=newsroom.approver,
+    )
+    assert same.status_code == 200
+    assert same.json()["editorial"]["content_edited_by"] == draft["editorial"]["author_id"]
+    assert [e["action"] for e in await article_trail(draft["id"])] == ["article.create"]
+    assert (await newsroom.publish(draft["slug"]))["status"] == "published"
+
+
+async def test_creating_and_editing_are_audited_with_who_changed_which_fields(
+    client: httpx.AsyncClient, newsroom: Newsroom
+) -> None:
+    draft = await newsroom.draft(title="Tin gốc", body="Một.")
+    author = draft["editorial"]["author_id"]
+    edit = await client.patch(
+        f"{ARTICLES}/{draft['slug']}",
+        json={"title": "Tin sửa", "body": "Hai.", "summary": ""},  # summary unchanged
+        headers=newsroom.approver,
+    )
+    assert edit.status_code == 200
+    approver = edit.json()["editorial"]["content_edited_by"]
+    trail = await article_trail(draft["id"])
+    assert [(e["action"], e["actor_id"]) for e in trail] == [
+        ("article.create", author),
+        ("article.update", approver),
+    ]
+    assert trail[0]["details"]["slug"] == draft["slug"]
+    assert trail[1]["details"]["fields"] == ["body", "title"]
 
 
 async def test_wrong_transitions_are_conflicts_with_stable_codes_in_both_languages(
