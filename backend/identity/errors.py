@@ -26,6 +26,12 @@ class TokenExpired(InvalidToken):
     message_en = "The access token has expired."
 
 
+class TokenNotYetValid(InvalidToken):
+    code = "token_not_yet_valid"
+    message_vi = "Phiên đăng nhập chưa có hiệu lực (thời điểm phát hành trong tương lai)."
+    message_en = "The access token is not valid yet (issued in the future)."
+
+
 class SessionExpired(InvalidToken):
     code = "session_expired"
     commit = True  # the session is revoked for good

@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,7 +28,7 @@ from joserfc.jwk import ECKey
 
 from backend.audit.service import do_record
 from backend.identity import repository
-from backend.identity.errors import InvalidToken, TokenExpired
+from backend.identity.errors import InvalidToken, TokenExpired, TokenNotYetValid
 from backend.settings import Settings
 
 ALG = "ES256"
@@ -147,10 +147,11 @@ async def issue_access_token(
     settings: Settings,
     *,
     person_id: uuid.UUID,
-    family_id: uuid.UUID | None,
+    family_id: uuid.UUID,
     acr: str | None,
 ) -> tuple[str, int]:
-    """A signed access token for the person, and its lifetime in seconds."""
+    """A signed access token for the person, bound to a refresh family (revoking the family
+    stops the token at once), and its lifetime in seconds."""
     await _ensure_loaded(settings)
     if _ring.signing is None:
         await _ensure_loaded(settings, force=True)
@@ -164,11 +165,11 @@ async def issue_access_token(
         "aud": AUDIENCE,
         "sub": str(person_id),
         "iat": now,
+        "nbf": now,
         "exp": now + lifetime,
         "jti": secrets.token_urlsafe(12),
+        "fam": str(family_id),
     }
-    if family_id is not None:
-        claims["fam"] = str(family_id)
     if acr:
         claims["acr"] = acr
     token = jwt.encode({"alg": ALG, "kid": kid, "typ": "at+jwt"}, claims, key, algorithms=[ALG])
@@ -197,18 +198,25 @@ async def verify_access_token(settings: Settings, token: str) -> dict[str, Any]:
     now = int(time.time())
     if claims.get("iss") != settings.base_url or claims.get("aud") != AUDIENCE:
         raise InvalidToken()
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or isinstance(exp, bool):
+    exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", 0)
+    if not (_integer(exp) and _integer(iat) and _integer(nbf)):
         raise InvalidToken()
     if exp <= now - LEEWAY_SECONDS:
         raise TokenExpired()
-    iat = claims.get("iat")
-    if not isinstance(iat, int) or iat > now + LEEWAY_SECONDS:
-        raise InvalidToken()
+    if iat > now + LEEWAY_SECONDS or nbf > now + LEEWAY_SECONDS:
+        raise TokenNotYetValid()
+    # A token living longer than we ever issue them was not made by this configuration
+    # (a leaked key, or a setting lowered since): refuse it rather than trust its `exp`.
+    if exp - iat > settings.access_token_minutes * 60 + LEEWAY_SECONDS:
+        raise InvalidToken(detail_en="The access token's lifetime is longer than allowed.")
+    # Every token belongs to a refresh family; without one nothing could revoke it.
     try:
         uuid.UUID(str(claims.get("sub")))
-        if "fam" in claims:
-            uuid.UUID(str(claims["fam"]))
+        uuid.UUID(str(claims.get("fam")))
     except ValueError as exc:
         raise InvalidToken() from exc
     return claims
+
+
+def _integer(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -184,7 +184,9 @@ async def delete_grant(person_id: uuid.UUID, role: str) -> bool:
 
 async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> dict[str, Any] | None:
     """What every authenticated request needs, in one round trip: the person exists, the
-    token's family is not revoked, and the person's grants."""
+    token's family is alive (`family_alive` is false for a family that is unknown, another
+    person's, revoked or expired; null when no family is asked about), and the person's
+    grants."""
     rows: list[dict[str, Any]] = await Person.raw(
         """
         SELECT p.id,
@@ -197,12 +199,16 @@ async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> di
                COALESCE((SELECT array_agg(DISTINCT c) FROM role_grants w, unnest(w.communes) c
                          WHERE w.person = p.id AND w.role = 'welfare_officer'), ARRAY[]::varchar[])
                    AS communes,
-               (SELECT f.revoked_at IS NOT NULL OR f.expires_at <= now()
-                  FROM refresh_families f WHERE f.id = {}) AS family_revoked
+               CASE WHEN {}::uuid IS NULL THEN NULL ELSE EXISTS (
+                   SELECT 1 FROM refresh_families f
+                    WHERE f.id = {} AND f.person = p.id
+                      AND f.revoked_at IS NULL AND f.expires_at > now())
+               END AS family_alive
           FROM persons p LEFT JOIN role_grants g ON g.person = p.id
          WHERE p.id = {}
          GROUP BY p.id
         """,
+        family_id,
         family_id,
         person_id,
     )

@@ -350,9 +350,11 @@ async def do_sign_in_person(settings: Settings, claims: dict[str, Any]) -> uuid.
 # --- tokens for the app --------------------------------------------------------------------------
 
 
-async def _new_family(
-    settings: Settings, person_id: uuid.UUID, sid: str | None, acr: str | None
+async def do_issue_tokens(
+    settings: Settings, person_id: uuid.UUID, *, sid: str | None = None, acr: str | None = None
 ) -> TokenPair:
+    """A new refresh family for a person whose sign-in has been verified, and its first
+    access and refresh tokens (the handoff redemption; test fixtures)."""
     now = _now()
     family_id = uuid.uuid4()
     await repository.insert_family(
@@ -409,7 +411,7 @@ async def do_redeem_handoff_code(
             "handoff_code_rejected", actor=str(row["person"]), code=PkceMismatch.code
         )
         raise PkceMismatch()
-    return await _new_family(settings, row["person"], row["provider_sid"], row["acr"])
+    return await do_issue_tokens(settings, row["person"], sid=row["provider_sid"], acr=row["acr"])
 
 
 async def do_refresh(settings: Settings, refresh_token: str | None) -> TokenPair:
@@ -535,11 +537,13 @@ _POLICE = {Role.POLICE_OFFICER.value, Role.POLICE_SUPERVISOR.value}
 
 
 async def authenticate_bearer(settings: Settings, token: str) -> Principal:
+    """The caller of a bearer access token. Fails closed: the token's refresh family must
+    exist, be the person's and be neither revoked nor expired."""
     claims = await keys.verify_access_token(settings, token)
     person_id = uuid.UUID(claims["sub"])
-    family_id = uuid.UUID(claims["fam"]) if "fam" in claims else None
+    family_id = uuid.UUID(claims["fam"])
     row = await repository.principal_row(person_id, family_id)
-    if row is None or row["family_revoked"]:
+    if row is None or row["family_alive"] is not True:
         raise InvalidToken()
     return _principal(settings, row, acr=claims.get("acr"), via="bearer", family_id=family_id)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -15,21 +17,36 @@ from backend.audit.repository import search
 from backend.db import unit_of_work
 from backend.identity import keys
 from backend.identity.errors import InvalidToken
-from backend.settings import load_settings
+from backend.identity.service import do_issue_tokens
+from backend.settings import Settings, load_settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.identity.conftest import LiveServer, sql
 from tests.support.auth import bearer_for, create_person
 
 
-async def live_bearer(live: LiveServer, person: object) -> dict[str, str]:
-    """A token as the live server issues it (its issuer URL), signed in this process."""
-    settings = load_settings({"CTN_PUBLIC_URL": live.url, "CTN_SECRET_KEY": TEST_SECRET_KEY})
-    token, _ = await keys.issue_access_token(
-        settings,
-        person_id=person,
-        family_id=None,
-        acr=None,  # type: ignore[arg-type]
+def live_settings(live: LiveServer) -> Settings:
+    return load_settings({"CTN_PUBLIC_URL": live.url, "CTN_SECRET_KEY": TEST_SECRET_KEY})
+
+
+async def live_bearer(live: LiveServer, person: uuid.UUID) -> dict[str, str]:
+    """A token as the live server issues it (its issuer URL, a refresh family of its own),
+    signed in this process."""
+    async with unit_of_work():
+        pair = await do_issue_tokens(live_settings(live), person)
+    return {"Authorization": f"Bearer {pair.access_token}"}
+
+
+async def forged(live: LiveServer, person: uuid.UUID, **changes: Any) -> dict[str, str]:
+    """A token signed with the server's real key whose claims are changed (None drops one)."""
+    headers = await live_bearer(live, person)
+    claims = await keys.verify_access_token(
+        live_settings(live), headers["Authorization"].split()[1]
     )
+    signing = keys._ring.signing
+    assert signing is not None
+    kid, key = signing
+    claims = {k: v for k, v in {**claims, **changes}.items() if v is not None}
+    token = jwt.encode({"alg": "ES256", "kid": kid, "typ": "at+jwt"}, claims, key)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -65,9 +82,8 @@ async def test_rotation_keeps_old_tokens_valid_until_they_expire(
         f" WHERE kid = '{kid_of(before)}'"
     )
     keys.forget_cached_keys()
-    live_settings = load_settings({"CTN_PUBLIC_URL": live.url, "CTN_SECRET_KEY": TEST_SECRET_KEY})
     with pytest.raises(InvalidToken):
-        await keys.verify_access_token(live_settings, before["Authorization"].split()[1])
+        await keys.verify_access_token(live_settings(live), before["Authorization"].split()[1])
     await sql(f"UPDATE signing_keys SET retired_at = now() WHERE kid = '{kid_of(before)}'")
     async with unit_of_work():
         entries = await search(
@@ -103,3 +119,46 @@ async def test_an_expired_access_token_says_so(client: httpx.AsyncClient) -> Non
     assert response.status_code == 401
     assert response.json()["code"] == "token_expired"
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+
+
+async def test_a_token_whose_family_is_unknown_or_absent_is_refused(
+    http: httpx.AsyncClient, live: LiveServer
+) -> None:
+    person = await create_person()
+    good = await live_bearer(live, person)
+    assert (await http.get("/api/v1/me", headers=good)).status_code == 200
+    for headers in (
+        await forged(live, person, fam=str(uuid.uuid4())),  # a family that never existed
+        await forged(live, person, fam=None),  # no family at all
+        await forged(live, person, fam="not-a-uuid"),
+        await forged(live, await create_person(), fam=_family_of(good)),  # someone else's
+    ):
+        response = await http.get("/api/v1/me", headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "token_invalid"
+
+
+async def test_not_before_and_the_maximum_lifetime_are_enforced(
+    http: httpx.AsyncClient, live: LiveServer
+) -> None:
+    person = await create_person()
+    now = int(time.time())
+    early = await http.get(
+        "/api/v1/me", headers=await forged(live, person, nbf=now + 3600, exp=now + 3600)
+    )
+    assert early.status_code == 401
+    assert early.json()["code"] == "token_not_yet_valid"
+    long_lived = await http.get(
+        "/api/v1/me", headers=await forged(live, person, iat=now, exp=now + 30 * 24 * 3600)
+    )
+    assert long_lived.status_code == 401
+    assert long_lived.json()["code"] == "token_invalid"
+    just_right = await http.get(
+        "/api/v1/me", headers=await forged(live, person, iat=now, exp=now + 600)
+    )
+    assert just_right.status_code == 200
+
+
+def _family_of(headers: dict[str, str]) -> str:
+    token = headers["Authorization"].split()[1]
+    return str(jwt.decode(token, keys._ring.verifying[kid_of(headers)]).claims["fam"])

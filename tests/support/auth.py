@@ -8,10 +8,10 @@ import uuid
 
 from backend.access import Role
 from backend.db import unit_of_work
-from backend.identity import keys
 from backend.identity.schemas import Agency, PoliceUnit
 from backend.identity.service import (
     do_grant_role,
+    do_issue_tokens,
     do_provision_person,
     do_upsert_agency,
     do_upsert_police_unit,
@@ -54,10 +54,11 @@ async def create_person(
 
 
 async def bearer_for(person_id: uuid.UUID) -> dict[str, str]:
-    token, _ = await keys.issue_access_token(
-        load_settings(), person_id=person_id, family_id=None, acr="LoA2"
-    )
-    return {"Authorization": f"Bearer {token}"}
+    """A real access token of the person, in a refresh family of its own (as the token
+    endpoint issues them: revoking the family stops it)."""
+    async with unit_of_work():
+        pair = await do_issue_tokens(load_settings(), person_id, acr="LoA2")
+    return {"Authorization": f"Bearer {pair.access_token}"}
 
 
 async def auth_headers(
