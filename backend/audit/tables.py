@@ -3,8 +3,12 @@ from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="audit_entries"):
-    """One audited action. Each entry stores the hash of the previous entry and its own, so a
-    changed, removed or inserted row breaks the chain; a trigger refuses UPDATE and DELETE."""
+    """One audited action. Each entry stores the SHA-256 of the previous entry and its own, so a
+    changed, removed or inserted row breaks the chain; a trigger refuses UPDATE and DELETE.
+    `mac` keys the chain: an HMAC under the audit key `key_id` (derived from CTN_SECRET_KEY,
+    never stored) over the previous entry's MAC and this entry, so a row appended by someone
+    who can only write to the database does not verify. Entries written before the chain was
+    keyed have neither."""
 
     id = BigSerial(primary_key=True)
     occurred_at = Timestamptz(index=True)
@@ -16,3 +20,5 @@ class AuditEntry(Table, tablename="audit_entries"):
     details = JSONB(default="{}")
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64, unique=True)
+    key_id = Varchar(length=40, null=True, default=None)
+    mac = Varchar(length=64, null=True, default=None)
