@@ -317,28 +317,89 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken entry."""
+@click.option(
+    "--head",
+    "expected_head",
+    metavar="ID:MAC",
+    help="The head an earlier run printed: exit 1 if the chain no longer reaches it unchanged.",
+)
+def audit_verify(expected_head: str | None) -> None:
+    """Check every entry's hash and MAC (keys derived from CTN_SECRET_KEY); exit 1 naming the
+    first entry changed, removed, inserted or appended without the key."""
     settings = _settings()
     if not settings.database_url:
         _fail_no_database()
+    if not settings.secret_key:
+        _fail_no_secret()
+    head: tuple[int, str] | None = None
+    if expected_head is not None:
+        head_id, _, head_link = expected_head.partition(":")
+        if not head_id.isdigit() or not head_link:
+            raise click.BadParameter("expected ID:MAC", param_hint="--head")
+        head = (int(head_id), head_link)
 
     async def run() -> bool:
+        from backend.audit.errors import AuditKeyMismatch
         from backend.audit.service import verify_chain
         from backend.db import unit_of_work
 
-        async with unit_of_work():
-            checked, broken = await verify_chain()
-        if broken is not None:
+        try:
+            async with unit_of_work():
+                report = await verify_chain(settings.secret_key, expected_head=head)
+        except AuditKeyMismatch as exc:
+            click.echo(f"✘ {exc.detail_en}")
+            return False
+        if report.broken is not None:
             click.echo(
-                f"✘ audit chain broken at entry {broken.entry_id}: {broken.problem} "
-                f"({checked} entries before it are intact)"
+                f"✘ audit chain broken at entry {report.broken.entry_id}: "
+                f"{report.broken.problem} ({report.checked} entries before it are intact)"
             )
             return False
-        click.echo(f"✔ audit chain intact ({checked} entries)")
+        click.echo(f"✔ audit chain intact ({report.checked} entries)")
+        if report.unkeyed:
+            begins = (
+                f"the keyed chain begins at entry {report.keyed_from}"
+                if report.keyed_from is not None
+                else "the chain is not keyed yet (the next audited action keys it)"
+            )
+            click.echo(
+                f"  {report.unkeyed} entries predate keying: only their SHA-256 is checked; "
+                + begins
+            )
+        if report.key_ids:
+            click.echo(f"  audit keys: {', '.join(report.key_ids)}")
+        if report.head_id is not None:
+            click.echo(f"  head: {report.head_id}:{report.head_link}")
         return True
 
     sys.exit(0 if _run(run) else 1)
+
+
+@audit.command("rotate-key")
+def audit_rotate_key() -> None:
+    """MAC new entries under a new audit key; entries under the old keys keep verifying."""
+    settings = _settings()
+    if not settings.database_url:
+        _fail_no_database()
+    if not settings.secret_key:
+        _fail_no_secret()
+
+    async def run() -> str | None:
+        from backend.audit.errors import AuditKeyMismatch
+        from backend.audit.service import do_rotate_key
+        from backend.db import unit_of_work
+
+        try:
+            async with unit_of_work():
+                return await do_rotate_key()
+        except AuditKeyMismatch as exc:
+            click.echo(f"✘ {exc.detail_en}")
+            return None
+
+    key_id = _run(run)
+    if key_id is None:
+        sys.exit(1)
+    click.echo(f"✔ new audit key {key_id}; entries under the previous keys keep verifying")
 
 
 # --- check --------------------------------------------------------------------------------

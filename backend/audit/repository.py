@@ -16,9 +16,30 @@ async def lock_chain() -> None:
     await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK)
 
 
-async def last_hash() -> str | None:
-    row = await AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id, ascending=False).first()
-    return None if row is None else str(row["hash"])
+async def last_link() -> dict[str, Any] | None:
+    """The newest entry's id, hash, MAC and key id (what the next entry chains onto)."""
+    row: dict[str, Any] | None = (
+        await AuditEntry.select(AuditEntry.id, AuditEntry.hash, AuditEntry.mac, AuditEntry.key_id)
+        .order_by(AuditEntry.id, ascending=False)
+        .first()
+    )
+    return row
+
+
+async def first_of(action: str, object_type: str, object_id: str) -> dict[str, Any] | None:
+    """The oldest entry recording `action` on that object (uses the object index)."""
+    row: dict[str, Any] | None = (
+        await AuditEntry.select()
+        .where(
+            (AuditEntry.object_type == object_type)
+            & (AuditEntry.object_id == object_id)
+            & (AuditEntry.action == action)
+        )
+        .order_by(AuditEntry.id)
+        .first()
+        .output(load_json=True)
+    )
+    return row
 
 
 async def insert(entry: dict[str, Any]) -> int:

@@ -17,6 +17,9 @@ class AuditEntry(msgspec.Struct, kw_only=True):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    key_id: str | None = None
+    """The audit key the entry is MACed under; None for entries from before keying."""
+    mac: str | None = None
 
 
 class AuditPage(msgspec.Struct, kw_only=True):

@@ -1,18 +1,41 @@
-"""The audit log: who did what to which record, when and why; append-only and hash-chained."""
+"""The audit log: who did what to which record, when and why; append-only, hash-chained and
+keyed.
+
+Every entry stores `hash` = SHA-256(previous hash, entry) and, since the chain was keyed, `mac` =
+HMAC(audit key, previous MAC, key id, entry). Audit keys are never stored: key `k` is
+HKDF-SHA256(CTN_SECRET_KEY, info=k), so whoever can only write to the database can recompute
+the plain hashes but not a MAC, and an entry they append (or change, or a hole they leave) is
+found by `verify_chain`. Each key begins with an `audit.key_started` entry that carries a check
+value of the key, which tells a wrong CTN_SECRET_KEY apart from a forged entry.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from backend.audit import repository
+from backend.audit.errors import AuditKeyMismatch
+from backend.settings import load_settings
 
 GENESIS = "0" * 64
+KEY_STARTED = "audit.key_started"
+KEY_OBJECT = "audit_key"
+
 REMOVED_OR_INSERTED = "previous hash does not match (an entry was removed or inserted)"
 CHANGED = "content does not match its hash (the entry was changed)"
+BAD_MAC = "MAC does not match (the entry was written without the audit key, or changed)"
+UNKEYED = "has no MAC although the keyed chain began before it (appended without the audit key)"
+UNKNOWN_KEY = "names an audit key that no audit.key_started entry began (forged)"
+FOREIGN_KEY = "begins an audit key that CTN_SECRET_KEY does not derive (forged)"
+TRUNCATED = "the head noted earlier is gone or differs (the tail was truncated or rewritten)"
 
 
 class ChainBreak(msgspec.Struct, frozen=True):
@@ -20,8 +43,26 @@ class ChainBreak(msgspec.Struct, frozen=True):
     problem: str
 
 
-def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    """SHA-256 over the previous hash and the entry's fields in a canonical JSON form."""
+class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
+    checked: int
+    """Entries intact before the first break (all of them when `broken` is None)."""
+    unkeyed: int
+    """Entries from before the chain was keyed: only their SHA-256 is checked; they are
+    protected by the keyed entries after them, which MAC the link to them."""
+    keyed_from: int | None
+    """Id of the first keyed entry."""
+    key_ids: list[str]
+    head_id: int | None
+    head_link: str | None
+    """The last entry and its MAC (its hash if unkeyed): noted outside the database (the SOC),
+    `verify_chain(expected_head=...)` later finds a truncated or rewritten tail."""
+    broken: ChainBreak | None
+
+
+# --- the keyed chain ----------------------------------------------------------------------
+
+
+def _canonical(entry: dict[str, Any]) -> bytes:
     canonical = {
         "occurred_at": entry["occurred_at"].astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": entry["actor_id"],
@@ -31,8 +72,114 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
         "reason": entry["reason"],
         "details": entry["details"],
     }
-    payload = msgspec.json.encode(canonical, order="sorted")
+    return msgspec.json.encode(canonical, order="sorted")
+
+
+def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the entry's fields in a canonical JSON form."""
+    return _hash(prev_hash, _canonical(entry))
+
+
+def _hash(prev_hash: str, payload: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + payload).hexdigest()
+
+
+def _mac(key: bytes, prev_link: str, key_id: str, payload: bytes) -> str:
+    message = b"ctn-audit-v1\n" + prev_link.encode() + b"\n" + key_id.encode() + b"\n" + payload
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _link(row: dict[str, Any] | None) -> str:
+    """What the next entry's MAC covers of this one: its MAC, or its hash before keying."""
+    if row is None:
+        return GENESIS
+    return str(row["mac"] or row["hash"])
+
+
+def derive_key(secret_key: str, key_id: str) -> bytes:
+    """The audit key `key_id`: one-way from CTN_SECRET_KEY, so knowing one audit key (or
+    everything in the database) gives neither the secret nor another key."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"ctn-audit-chain", info=key_id.encode())
+    return hkdf.derive(secret_key.encode())
+
+
+def key_check(key: bytes) -> str:
+    """Stored in the key's first entry: tells a wrong CTN_SECRET_KEY from a forged MAC."""
+    return hmac.new(key, b"ctn-audit key check", hashlib.sha256).hexdigest()[:32]
+
+
+def _stored_check(details: Any) -> object:
+    return details.get("key_check") if isinstance(details, dict) else None
+
+
+def _secret_key() -> str:
+    return load_settings().require_secret_key()
+
+
+# Audit keys this process has checked against their `audit.key_started` entry, by
+# (secret fingerprint, key id); derivation is deterministic, so entries never go stale.
+_checked_keys: dict[tuple[str, str], bytes] = {}
+
+
+def _fingerprint(secret_key: str) -> str:
+    return hashlib.sha256(b"ctn-audit fingerprint\n" + secret_key.encode()).hexdigest()
+
+
+async def _key_for_appending(secret_key: str, key_id: str) -> bytes:
+    cached = _checked_keys.get((_fingerprint(secret_key), key_id))
+    if cached is not None:
+        return cached
+    key = derive_key(secret_key, key_id)
+    start = await repository.first_of(KEY_STARTED, KEY_OBJECT, key_id)
+    if start is None or _stored_check(start["details"]) != key_check(key):
+        raise AuditKeyMismatch(
+            detail_en=f"CTN_SECRET_KEY does not derive audit key {key_id}, which the audit chain"
+            " is written with (a different CTN_SECRET_KEY, or a forged tail: run"
+            " `ctn audit verify`)"
+        )
+    _checked_keys[(_fingerprint(secret_key), key_id)] = key
+    return key
+
+
+async def _append(
+    fields: dict[str, Any], key_id: str, key: bytes, last: dict[str, Any] | None
+) -> dict[str, Any]:
+    payload = _canonical(fields)
+    prev_hash = GENESIS if last is None else str(last["hash"])
+    row = {
+        **fields,
+        "details": msgspec.json.encode(fields["details"]).decode(),
+        "prev_hash": prev_hash,
+        "hash": _hash(prev_hash, payload),
+        "key_id": key_id,
+        "mac": _mac(key, _link(last), key_id, payload),
+    }
+    row_id = await repository.insert(row)
+    return {"id": row_id, "hash": row["hash"], "mac": row["mac"], "key_id": key_id}
+
+
+async def _start_key(
+    secret_key: str, last: dict[str, Any] | None, *, actor_id: str | None, reason: str
+) -> tuple[str, bytes, dict[str, Any]]:
+    key_id = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+    key = derive_key(secret_key, key_id)
+    previous = None if last is None else last["key_id"]
+    started = await _append(
+        {
+            "occurred_at": datetime.now(UTC),
+            "actor_id": actor_id,
+            "action": KEY_STARTED,
+            "object_type": KEY_OBJECT,
+            "object_id": key_id,
+            "reason": reason,
+            "details": {"key_check": key_check(key), "previous_key_id": previous},
+        },
+        key_id,
+        key,
+        last,
+    )
+    _checked_keys[(_fingerprint(secret_key), key_id)] = key
+    return key_id, key, started
 
 
 async def do_record(
@@ -45,10 +192,22 @@ async def do_record(
     details: dict[str, Any] | None = None,
 ) -> int:
     """Append one entry in the caller's transaction: it exists exactly when the audited action
-    is committed. `details` must carry no personal data (ids, not names or PINs)."""
+    is committed. `details` must carry no personal data (ids, not names or PINs).
+
+    The entry is MACed under the chain's current audit key; the first entry after the chain
+    was keyed-less (a new or upgraded database) is preceded by an `audit.key_started` entry.
+    Raises `AuditKeyMismatch` rather than append under a key CTN_SECRET_KEY does not derive."""
+    secret_key = _secret_key()
     await repository.lock_chain()
-    prev_hash = await repository.last_hash() or GENESIS
-    entry: dict[str, Any] = {
+    last = await repository.last_link()
+    if last is None or last["key_id"] is None:
+        key_id, key, last = await _start_key(
+            secret_key, last, actor_id=None, reason="the audit chain is keyed from here"
+        )
+    else:
+        key_id = str(last["key_id"])
+        key = await _key_for_appending(secret_key, key_id)
+    fields: dict[str, Any] = {
         "occurred_at": datetime.now(UTC),
         "actor_id": actor_id,
         "action": action,
@@ -57,30 +216,89 @@ async def do_record(
         "reason": reason,
         "details": details or {},
     }
-    digest = entry_hash(prev_hash, entry)
-    return await repository.insert(
-        {
-            **entry,
-            "details": msgspec.json.encode(entry["details"]).decode(),
-            "prev_hash": prev_hash,
-            "hash": digest,
-        }
-    )
+    appended = await _append(fields, key_id, key, last)
+    return int(appended["id"])
 
 
-async def verify_chain() -> tuple[int, ChainBreak | None]:
-    """Walk the whole chain; returns (entries checked, first break or None)."""
-    expected_prev = GENESIS
-    checked = 0
+async def do_rotate_key(*, actor_id: str | None = None) -> str:
+    """Start MACing with a new audit key (an `audit.key_started` entry MACed under it and
+    chained onto the last entry); entries under the previous keys keep verifying, since every
+    key derives from CTN_SECRET_KEY and its id. Refused (`AuditKeyMismatch`) when
+    CTN_SECRET_KEY does not derive the current key. Returns the new key id."""
+    secret_key = _secret_key()
+    await repository.lock_chain()
+    last = await repository.last_link()
+    if last is not None and last["key_id"] is not None:
+        await _key_for_appending(secret_key, str(last["key_id"]))
+    key_id, _, _ = await _start_key(secret_key, last, actor_id=actor_id, reason="key rotation")
+    return key_id
+
+
+async def verify_chain(
+    secret_key: str | None = None, *, expected_head: tuple[int, str] | None = None
+) -> ChainReport:
+    """Walk the whole chain with the audit keys CTN_SECRET_KEY derives (or `secret_key`'s) and
+    report the first entry that was changed, removed, inserted or appended without the key;
+    with `expected_head` (an earlier report's head id and link), also a tail cut off or
+    rewritten since. Raises `AuditKeyMismatch` when the secret does not derive the chain's
+    first key."""
+    secret_key = secret_key or _secret_key()
+    keys: dict[str, bytes] = {}
+    last: dict[str, Any] | None = None
+    checked = unkeyed = 0
+    keyed_from: int | None = None
+
+    def report(broken: ChainBreak | None) -> ChainReport:
+        return ChainReport(
+            checked=checked,
+            unkeyed=unkeyed,
+            keyed_from=keyed_from,
+            key_ids=list(keys),
+            head_id=None if last is None else int(last["id"]),
+            head_link=None if last is None else _link(last),
+            broken=broken,
+        )
+
     async for rows in repository.iterate():
         for row in rows:
-            if row["prev_hash"] != expected_prev:
-                return checked, ChainBreak(row["id"], REMOVED_OR_INSERTED)
-            if entry_hash(row["prev_hash"], row) != row["hash"]:
-                return checked, ChainBreak(row["id"], CHANGED)
-            expected_prev = row["hash"]
+            payload = _canonical(row)
+            prev_hash = GENESIS if last is None else last["hash"]
+            if row["prev_hash"] != prev_hash:
+                return report(ChainBreak(row["id"], REMOVED_OR_INSERTED))
+            if _hash(row["prev_hash"], payload) != row["hash"]:
+                return report(ChainBreak(row["id"], CHANGED))
+            key_id = row["key_id"]
+            if key_id is None:
+                if keyed_from is not None:
+                    return report(ChainBreak(row["id"], UNKEYED))
+                unkeyed += 1
+            else:
+                key = keys.get(key_id)
+                if key is None:
+                    if row["action"] != KEY_STARTED or row["object_id"] != key_id:
+                        return report(ChainBreak(row["id"], UNKNOWN_KEY))
+                    key = derive_key(secret_key, key_id)
+                    if _stored_check(row["details"]) != key_check(key):
+                        if not keys:
+                            raise AuditKeyMismatch(
+                                detail_en=f"CTN_SECRET_KEY is not the secret the audit chain"
+                                f" was keyed with (audit key {key_id}, entry {row['id']})"
+                            )
+                        return report(ChainBreak(row["id"], FOREIGN_KEY))
+                    keys[key_id] = key
+                if row["mac"] != _mac(key, _link(last), key_id, payload):
+                    return report(ChainBreak(row["id"], BAD_MAC))
+                if keyed_from is None:
+                    keyed_from = int(row["id"])
+            if expected_head is not None and row["id"] == expected_head[0]:
+                if _link(row) != expected_head[1]:
+                    return report(ChainBreak(row["id"], TRUNCATED))
+                expected_head = None
+            last = row
             checked += 1
-    return checked, None
+    if expected_head is not None:
+        return report(ChainBreak(expected_head[0], TRUNCATED))
+    return report(None)
 
 
 class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
