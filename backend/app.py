@@ -16,7 +16,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
-from backend import db, security_events
+from backend import db, security_events, server
 from backend.access import PUBLIC, access
 from backend.audit.endpoints import AuditController
 from backend.devidp.endpoints import DevIdentityProviderController
@@ -29,7 +29,11 @@ from backend.identity.guard import AuthenticationMiddleware, check_access
 from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
 from backend.jobs import job_app
-from backend.middleware import RequestContextMiddleware, UnitOfWorkMiddleware
+from backend.middleware import (
+    RequestContextMiddleware,
+    RequestInputMiddleware,
+    UnitOfWorkMiddleware,
+)
 from backend.problems import exception_handler
 from backend.settings import Settings, load_settings
 from content.articles.endpoints import ArticleController
@@ -89,6 +93,7 @@ def create_app(
     """
     settings = settings or load_settings()
     security_events.configure(settings.security_log_path, settings.secret_key)
+    server.configure(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -136,7 +141,14 @@ def create_app(
         # response is committed with the work it describes.
         middleware=[
             throttle.middleware,
-            cast("Any", UnitOfWorkMiddleware),
+            DefineMiddleware(
+                cast("Any", RequestInputMiddleware), body_timeout=settings.http_body_timeout_seconds
+            ),
+            DefineMiddleware(
+                cast("Any", UnitOfWorkMiddleware),
+                public_slots=asyncio.Semaphore(public_slots(settings)),
+                wait=settings.db_timeout_seconds,
+            ),
             DefineMiddleware(cast("Any", AuthenticationMiddleware), settings=settings),
             DefineMiddleware(
                 cast("Any", IdempotencyMiddleware), ttl_hours=settings.idempotency_ttl_hours
@@ -158,8 +170,18 @@ def create_app(
     )
     # Wrap the whole application (router and exception handling included) so that 404s and
     # 405s get a request id and an access-log line too.
-    app.asgi_handler = cast("Any", RequestContextMiddleware(cast("Any", app.asgi_handler)))
+    app.asgi_handler = cast(
+        "Any",
+        RequestContextMiddleware(
+            cast("Any", app.asgi_handler), body_timeout=settings.http_body_timeout_seconds
+        ),
+    )
     return app
+
+
+def public_slots(settings: Settings) -> int:
+    """Connections that requests without credentials may hold at once."""
+    return max(1, int(settings.db_pool_max * settings.db_public_share))
 
 
 async def prepare_keys(settings: Settings) -> None:

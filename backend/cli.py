@@ -111,6 +111,7 @@ def serve(host: str | None, port: int | None, workers: int, allow_dev_idp: bool)
     import uvicorn
 
     from backend.logs import configure_logging
+    from backend.server import uvicorn_options
 
     settings = _settings()
     if not settings.database_url:
@@ -131,10 +132,7 @@ def serve(host: str | None, port: int | None, workers: int, allow_dev_idp: bool)
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        server_header=False,
+        **uvicorn_options(settings),
     )
 
 
@@ -247,6 +245,7 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
 
     from backend.app import create_app
     from backend.logs import configure_logging
+    from backend.server import uvicorn_options
 
     await _migrate(settings)
     await _seed(settings, only_first_time=True)
@@ -262,10 +261,8 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
         create_app(settings, run_worker=True),
         host=host,
         port=port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
         lifespan="on",
+        **uvicorn_options(settings),
     )
     await uvicorn.Server(config).serve()
 

@@ -56,7 +56,10 @@ async def close_pool() -> None:
 class UnitOfWork:
     """A transaction (or a savepoint inside an enclosing unit of work) with commit hooks."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, joinable_by_requests: bool = False) -> None:
+        self.joinable_by_requests = joinable_by_requests
+        """Requests made while this unit is current join it (the test harness's outer unit);
+        any other unit is invisible to a request."""
         self._parent: UnitOfWork | None = None
         self._transaction: PostgresTransaction | None = None
         self._savepoint: Savepoint | None = None
@@ -64,8 +67,19 @@ class UnitOfWork:
         self._after_commit: list[AfterCommit] = []
         self.finished = False
 
-    async def begin(self) -> UnitOfWork:
-        self._parent = _current.get()
+    async def begin(self, *, request: bool = False) -> UnitOfWork:
+        """Open the unit; `request=True` at the HTTP edge, where a unit found in the context
+        was inherited, not opened by this request (cpython#140947: a server can create a
+        request's task in a copy of the previous request's context), and is never joined,
+        unless it is the test harness's."""
+        parent = _current.get()
+        inherited = parent is not None and (
+            parent.finished or (request and not parent.joinable_by_requests)
+        )
+        if inherited or (request and parent is None):
+            _forget_inherited_transaction()
+            parent = None
+        self._parent = parent
         if self._parent is not None:
             assert self._parent._transaction is not None
             self._transaction = self._parent._transaction
@@ -157,6 +171,12 @@ async def after_commit(callback: AfterCommit) -> None:
         await callback()
     else:
         uow.after_commit(callback)
+
+
+def _forget_inherited_transaction() -> None:
+    """Clear, in this context only, any transaction this task inherited."""
+    _current.set(None)
+    engine().current_transaction.set(None)
 
 
 async def _release(transaction: PostgresTransaction) -> None:

@@ -125,3 +125,24 @@ class ServiceUnavailable(AppError):
     status = 503
     message_vi = "Dịch vụ tạm thời không sẵn sàng."
     message_en = "The service is temporarily unavailable."
+
+
+class RequestTimeout(AppError):
+    code = "request_timeout"
+    status = 408
+    message_vi = "Yêu cầu được gửi quá chậm nên đã bị hủy."
+    message_en = "The request took too long to arrive and was abandoned."
+
+    def __init__(self) -> None:
+        # The rest of the body may still be on its way: the connection cannot be reused.
+        super().__init__(headers={"Connection": "close"})
+
+
+class ServerBusy(ServiceUnavailable):
+    code = "server_busy"
+    status = 503
+    message_vi = "Hệ thống đang quá tải, vui lòng thử lại sau giây lát."
+    message_en = "The service is busy; please try again in a moment."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})

@@ -7,15 +7,27 @@ middleware is per route (it needs the matched handler's options).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
 
 from backend.db import UnitOfWork
-from backend.errors import AppError
+from backend.errors import (
+    AppError,
+    BadRequest,
+    MalformedBody,
+    PayloadTooLarge,
+    RequestTimeout,
+    ServerBusy,
+    ValidationFailed,
+)
 from backend.logs import log_fields, request_id_var
 
 # Plain ASGI types: our middleware reads and writes raw messages, which Litestar's TypedDict
@@ -40,10 +52,12 @@ def handler_opt(scope: Scope, name: str, default: Any = None) -> Any:
 
 
 class RequestContextMiddleware:
-    """Request id in and out, and one structured log line per request."""
+    """Request id in and out, one structured log line per request, and a bound on how long
+    the request body may pause (`body_timeout`: a silent sender gets 408 and is closed)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, body_timeout: float = 30.0) -> None:
         self.app = app
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +79,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, bounded_receive(receive, self.body_timeout), send_with_id)
         finally:
             fields: dict[str, Any] = {
                 "method": scope["method"],
@@ -81,19 +95,239 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+class RequestInputMiddleware:
+    """Bad input is refused at the edge, for every route at once, before any handler or query
+    sees it: NUL characters (PostgreSQL refuses them in text) and invalid UTF-8 in the path,
+    the query string and JSON or form bodies, JSON nested too deeply to decode.
+
+    A route that runs in a transaction has its body read whole here, within
+    `body_timeout` seconds and the route's size limit, *before* the unit-of-work middleware
+    takes a database connection: a client that sends half a body holds a socket, never a
+    connection of the pool. Routes without a transaction (streamed uploads) read their body
+    themselves, bounded by `RequestContextMiddleware`.
+    """
+
+    def __init__(self, app: ASGIApp, body_timeout: float = 30.0) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        check_path_and_query(scope)
+        if handler_opt(scope, "transaction", True) and has_body(scope):
+            body = await self._read_body(scope, receive)
+            if body is None:
+                return  # the client went away mid-body: nobody is left to answer
+            check_body(header(scope, b"content-type"), body)
+            receive = replay(body, receive)
+        await self.app(scope, receive, send)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        handler = scope["route_handler"]
+        limit: int | None = handler.resolve_request_max_body_size()
+        announced = header(scope, b"content-length")
+        if limit is not None and announced and announced.isdigit() and int(announced) > limit:
+            raise PayloadTooLarge()
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise PayloadTooLarge()
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise RequestTimeout() from None
+
+
+def has_body(scope: Scope) -> bool:
+    if header(scope, b"transfer-encoding") is not None:
+        return True
+    length = header(scope, b"content-length")
+    return length is not None and length.strip() not in ("", "0")
+
+
+def bounded_receive(receive: Receive, timeout: float) -> Receive:
+    """`receive`, where waiting for the next piece of the request body is bounded by
+    `timeout` (408). Waiting for the client to disconnect, once the body is complete, is not."""
+    body_complete = False
+
+    async def bounded() -> Message:
+        nonlocal body_complete
+        if body_complete:
+            return await receive()
+        try:
+            async with asyncio.timeout(timeout):
+                message = await receive()
+        except TimeoutError:
+            raise RequestTimeout() from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_complete = True
+        return message
+
+    return bounded
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands out `body` whole, then defers to the real one (disconnects)."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def check_path_and_query(scope: Scope) -> None:
+    for name, value in (scope.get("path_params") or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise nul_character(name, "path")
+    if "\x00" in scope.get("path", ""):
+        raise nul_character("$", "path")
+    query = scope.get("query_string", b"")
+    if not query:
+        return
+    try:
+        pairs = parse_qsl(
+            query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise BadRequest(
+            "Chuỗi truy vấn không phải UTF-8 hợp lệ.", "The query string is not valid UTF-8."
+        ) from None
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise nul_character(name.replace("\x00", ""), "query")
+
+
+def check_body(content_type: str | None, body: bytes) -> None:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        check_json(body)
+    elif media_type == "application/x-www-form-urlencoded":
+        check_form(body)
+
+
+def check_json(body: bytes) -> None:
+    if not body.strip():
+        return
+    try:
+        document = msgspec.json.decode(body)
+    except UnicodeDecodeError:
+        raise MalformedBody(
+            "Nội dung JSON không phải UTF-8 hợp lệ.", "The JSON body is not valid UTF-8."
+        ) from None
+    except RecursionError:
+        raise MalformedBody(
+            "Nội dung JSON lồng nhau quá sâu.", "The JSON body is nested too deeply."
+        ) from None
+    except msgspec.DecodeError:
+        raise MalformedBody() from None
+    # A NUL can only be in the document as the escape \u0000; most bodies have none.
+    if b"\\u0000" in body:
+        path = _nul_path(document, "")
+        if path is not None:
+            raise nul_character(path or "$", "body")
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """Where the first string holding a NUL character is, in `_field_error`'s notation."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return here.replace("\x00", "")
+            found = _nul_path(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def check_form(body: bytes) -> None:
+    try:
+        pairs = parse_qsl(
+            body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise MalformedBody(
+            "Nội dung biểu mẫu không phải UTF-8 hợp lệ.", "The form body is not valid UTF-8."
+        ) from None
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise nul_character(name.replace("\x00", ""), "body")
+
+
+def nul_character(field: str, source: str) -> ValidationFailed:
+    return ValidationFailed(
+        errors=[
+            {
+                "field": field,
+                "source": source,
+                "message_en": "Must not contain the NUL character (U+0000)",
+                "message_vi": "Không được chứa ký tự NUL (U+0000)",
+            }
+        ]
+    )
+
+
 class UnitOfWorkMiddleware:
     """One transaction per request: committed before the response starts when its status is
     below 400 (or when the error says its work must stick, `AppError.commit`), rolled back
-    otherwise. Routes opt out with `opt={"transaction": False}`."""
+    otherwise. Routes opt out with `opt={"transaction": False}`.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Requests that carry no credentials wait for one of `public_slots` before taking a
+    connection (503 `server_busy` after `wait` seconds), so that however many anonymous
+    requests arrive, signed-in work always finds connections in the pool."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        public_slots: asyncio.Semaphore | None = None,
+        wait: float = 5.0,
+    ) -> None:
         self.app = app
+        self.public_slots = public_slots
+        self.wait = wait
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not handler_opt(scope, "transaction", True):
             await self.app(scope, receive, send)
             return
-        uow = await UnitOfWork().begin()
+        if self.public_slots is None or has_credentials(scope):
+            await self._run(scope, receive, send)
+            return
+        try:
+            async with asyncio.timeout(self.wait):
+                await self.public_slots.acquire()
+        except TimeoutError:
+            raise ServerBusy() from None
+        try:
+            await self._run(scope, receive, send)
+        finally:
+            self.public_slots.release()
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        uow = await UnitOfWork().begin(request=True)
 
         async def send_after_commit(message: Message) -> None:
             if message["type"] == "http.response.start" and not uow.finished:
@@ -113,6 +347,16 @@ class UnitOfWorkMiddleware:
             raise
         finally:
             await uow.rollback()  # no-op once committed or rolled back
+
+
+def has_credentials(scope: Scope) -> bool:
+    """Whether the request presents a bearer token or a session cookie (not yet verified:
+    a forged one is refused by authentication, quickly)."""
+    authorization = header(scope, b"authorization")
+    if authorization and authorization[:7].lower() == "bearer ":
+        return True
+    cookie = header(scope, b"cookie")
+    return cookie is not None and "ctn_session=" in cookie
 
 
 def buffered_send(send: Send, on_complete: Callable[[Message, bytes], Awaitable[None]]) -> Send:

@@ -24,6 +24,7 @@ from litestar.exceptions import (
     TooManyRequestsException,
     ValidationException,
 )
+from multipart import MultipartError
 
 from backend import errors, security_events
 from backend.i18n import pick_language
@@ -85,6 +86,13 @@ def to_app_error(exc: Exception) -> errors.AppError:
     """The client-facing error for any exception."""
     if isinstance(exc, errors.AppError):
         return exc
+    if isinstance(exc, MultipartError):
+        # Litestar's form parsing and our streamed uploads share the `multipart` parser;
+        # whatever it refuses (framing, segment count or size limits) is the client's doing.
+        return errors.MalformedBody(
+            "Nội dung multipart không hợp lệ hoặc vượt giới hạn.",
+            "The multipart body is malformed or exceeds a limit.",
+        )
     if isinstance(exc, ValidationException):
         return _validation_error(exc)
     if isinstance(exc, ClientException) and isinstance(exc.__cause__, SerializationException):

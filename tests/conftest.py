@@ -163,7 +163,7 @@ async def db(infrastructure: None) -> AsyncIterator[None]:
     service call inside the test joins it (as a savepoint)."""
     from backend.db import UnitOfWork
 
-    uow = await UnitOfWork().begin()
+    uow = await UnitOfWork(joinable_by_requests=True).begin()
     yield
     await uow.rollback()
 

@@ -180,10 +180,11 @@ class SignInController(Controller):
     async def web_logout(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[LogoutResult]:
-        """End the web session (cookie and CSRF token required). `end_session_url`, when the
-        provider has one, ends the provider's session too (RP-Initiated Logout): the console
-        sends the browser there, so the next person at a shared computer must sign in anew."""
-        await service.do_end_web_session(signed_in(request))
+        """End the web session (cookie and CSRF token required), or the refresh family of a
+        bearer token sent here. `end_session_url`, when the provider has one, ends the
+        provider's session too (RP-Initiated Logout): the console sends the browser there, so
+        the next person at a shared computer must sign in anew."""
+        await service.do_sign_out(signed_in(request))
         secure = cookie_is_secure(settings)
         return Response(
             LogoutResult(end_session_url=await service.end_session_url(settings)),
@@ -253,7 +254,7 @@ class TokenController(Controller):
         refresh: str | None = None
         if body:
             refresh = _convert(await _read_fields(request), RevokeRequest).refresh_token
-        await service.do_revoke_refresh_family(signed_in(request), refresh)
+        await service.do_sign_out(signed_in(request), refresh)
 
 
 class MeController(Controller):

@@ -443,18 +443,24 @@ async def do_refresh(settings: Settings, refresh_token: str | None) -> TokenPair
     return await _next_pair(settings, row["person"], row["family"], row["acr"], now)
 
 
-async def do_revoke_refresh_family(principal: Principal, refresh_token: str | None) -> None:
-    """Sign the app out: the family of the given refresh token (or of the access token's
-    family) is revoked. Idempotent."""
+async def do_sign_out(principal: Principal, refresh_token: str | None = None) -> None:
+    """End what the caller signed in with, whichever logout route they call: the web
+    session of a cookie, or the refresh family of a bearer access token (the access token
+    stops at once). A refresh token of the caller's own names the family to revoke when
+    given. Idempotent; audited."""
     now = _now()
-    family_id: uuid.UUID | None = principal.family_id
+    family_id = principal.family_id
     if refresh_token:
         row = await repository.refresh_token_for_update(sha256_hex(refresh_token))
         if row is not None and row["person"] == principal.id:
             family_id = row["family"]
+    if principal.session_id is not None:
+        await repository.revoke_web_sessions(now, session_id=principal.session_id)
+    elif family_id is None:
+        raise InvalidToken()  # nothing this credential could be revoked by: refuse it
     if family_id is not None:
         await repository.revoke_families(now, "logout", family_id=family_id)
-    await _record_sign_out(principal, "mobile")
+    await _record_sign_out(principal, "web" if principal.via == "session" else "mobile")
 
 
 async def _record_sign_out(principal: Principal, client: str) -> None:
@@ -496,12 +502,6 @@ async def end_session_url(settings: Settings) -> str | None:
     )
     separator = "&" if "?" in metadata.end_session_endpoint else "?"
     return f"{metadata.end_session_endpoint}{separator}{query}"
-
-
-async def do_end_web_session(principal: Principal) -> None:
-    if principal.session_id is not None:
-        await repository.revoke_web_sessions(_now(), session_id=principal.session_id)
-    await _record_sign_out(principal, "web")
 
 
 # --- who is calling ------------------------------------------------------------------------------

@@ -283,3 +283,27 @@ async def test_two_first_sign_ins_at_once_make_one_person(http: httpx.AsyncClien
         (await http.get("/api/v1/me", headers=bearer(tokens))).json()["id"] for tokens in results
     }
     assert len(ids) == 1
+
+
+async def test_the_web_logout_route_with_a_bearer_token_revokes_its_family(
+    http: httpx.AsyncClient,
+) -> None:
+    tokens = await mobile_tokens(http)
+    out = await http.post("/auth/logout", headers=bearer(tokens))
+    assert out.status_code == 200
+    me = await http.get("/api/v1/me", headers=bearer(tokens))
+    assert me.status_code == 401
+    assert me.json()["code"] == "token_invalid"
+    refresh = await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+    assert refresh.json()["code"] == "refresh_token_invalid"
+
+
+async def test_logout_without_a_body_revokes_the_access_tokens_family(
+    http: httpx.AsyncClient,
+) -> None:
+    tokens = await mobile_tokens(http)
+    assert (await http.post("/api/v1/auth/logout", headers=bearer(tokens))).status_code == 204
+    assert (await http.get("/api/v1/me", headers=bearer(tokens))).status_code == 401
