@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -85,6 +86,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     security_log: str | None = None
     """JSON-lines file of security events; default `<data_dir>/security.jsonl`."""
 
+    # --- the HTTP edge (read by backend/server.py and backend/middleware.py) ---
+    http_header_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """A connection must deliver a request line and headers within this time (else 408)."""
+    http_body_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    """A request body read before the request's transaction must arrive whole within this
+    time, and a streamed upload may not pause longer than this (else 408, connection closed)."""
+    db_public_share: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
+    """The share of the connection pool that requests without credentials may hold at once,
+    so that public routes cannot starve signed-in work."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of reverse proxies whose `X-Forwarded-For` and
+    `X-Forwarded-Proto` are believed; empty: the socket's peer is the client."""
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
     def __post_init__(self) -> None:
         if self.database_url is not None and urlsplit(self.database_url).scheme not in (
             "postgres",
@@ -95,6 +113,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("CTN_SECRET_KEY", "must be at least 32 characters")
         if self.db_pool_min > self.db_pool_max:
             raise SettingsError("CTN_DB_POOL_MIN", "must not exceed CTN_DB_POOL_MAX")
+        for proxy in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    "CTN_TRUSTED_PROXIES", f"is invalid: {proxy!r} is not an address or network"
+                ) from None
 
     @property
     def base_url(self) -> str:
