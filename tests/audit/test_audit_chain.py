@@ -4,6 +4,7 @@ SHA-256, is found by `ctn audit verify`, which names the first bad entry."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -187,6 +188,17 @@ async def test_a_new_chain_begins_with_the_key_it_is_macd_under(clean_audit: Non
     report = await verify()
     assert report.broken is None
     assert (report.checked, report.unkeyed, report.keyed_from) == (4, 0, first["id"])
+
+
+async def test_concurrent_appends_form_one_chain(clean_audit: None) -> None:
+    async def append(n: int) -> int:
+        async with unit_of_work():
+            return await do_record("sign_in", actor_id=f"p-{n}")
+
+    ids = await asyncio.gather(*(append(n) for n in range(8)))
+    report = await verify()
+    assert report.broken is None
+    assert report.checked == len(ids) + 1  # and the entry that began the key
 
 
 async def test_updates_and_deletes_are_refused(clean_audit: None) -> None:
