@@ -12,6 +12,9 @@ import hashlib
 import hmac
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,19 @@ log = logging.getLogger("ctn.security")
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"path": None, "key": b""}
+_client_address: ContextVar[str | None] = ContextVar("ctn_client_address", default=None)
+
+
+@contextmanager
+def client_address(address: str | None) -> Iterator[None]:
+    """The address of the client this request comes from, for the events emitted while the
+    block runs (set once per request by the edge), so that every event about a login state,
+    a handoff code or a refresh token says who keeps guessing, as a hash."""
+    token = _client_address.set(address)
+    try:
+        yield
+    finally:
+        _client_address.reset(token)
 
 
 def configure(path: Path, secret_key: str | None) -> None:
@@ -46,7 +62,10 @@ def emit(
     client: str | None = None,
     **fields: str | int | bool | None,
 ) -> None:
-    """Append one event. `fields` must hold no personal data (codes, routes, ids only)."""
+    """Append one event. `fields` must hold no personal data (codes, routes, ids only).
+    `client` defaults to the current request's client address; it is stored hashed."""
+    if client is None:
+        client = _client_address.get()
     record: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "event": event,

@@ -61,8 +61,9 @@ class AuthenticationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope["user"] = await self.principal(scope)
-        await self.app(scope, receive, send)
+        with security_events.client_address(_client(scope)):
+            scope["user"] = await self.principal(scope)
+            await self.app(scope, receive, send)
 
     async def principal(self, scope: Scope) -> Principal | None:
         if not handler_opt(scope, "authenticate", True):

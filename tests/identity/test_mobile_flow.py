@@ -307,3 +307,26 @@ async def test_logout_without_a_body_revokes_the_access_tokens_family(
     tokens = await mobile_tokens(http)
     assert (await http.post("/api/v1/auth/logout", headers=bearer(tokens))).status_code == 204
     assert (await http.get("/api/v1/me", headers=bearer(tokens))).status_code == 401
+
+
+async def test_guessing_events_name_the_client_by_a_hash(
+    http: httpx.AsyncClient, live: LiveServer
+) -> None:
+    """Refresh tokens, handoff codes and login states that are guessed say from where (as a
+    keyed hash, the same for every attempt from one address), so a SOC can follow them."""
+    seen = len(read_events(live.security_log))
+    await http.post(
+        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": "guess-1"}
+    )
+    await http.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "authorization_code", "code": "guess-2", "code_verifier": "v" * 43},
+    )
+    await http.get("/auth/callback", params={"state": "guess-3", "code": "x"})
+    events = read_events(live.security_log)[seen:]
+    kinds = {e["event"]: e for e in events}
+    assert {"refresh_token_rejected", "handoff_code_rejected", "login_state_rejected"} <= set(kinds)
+    clients = {e["client"] for e in events}
+    assert len(clients) == 1
+    [client] = clients
+    assert isinstance(client, str) and len(client) == 16 and "127.0.0.1" not in client
