@@ -174,8 +174,25 @@ def _translate(message: str) -> str:
     return "Giá trị không hợp lệ"
 
 
+_MISSING = re.compile(r"^Missing required (?P<source>\w+) parameter '(?P<name>[^']+)'")
+
+
 def _validation_error(exc: ValidationException) -> errors.AppError:
     extra = exc.extra if isinstance(exc.extra, list) else []
+    missing = _MISSING.match(exc.detail or "")
+    if missing and not extra:
+        # Litestar names the missing parameter only in its message.
+        source, name = missing.group("source"), missing.group("name")
+        return errors.ValidationFailed(
+            errors=[
+                {
+                    "field": name,
+                    "source": source,
+                    "message_en": f"Missing required {source} parameter",
+                    "message_vi": "Thiếu tham số bắt buộc",
+                }
+            ]
+        )
     messages = [str(item.get("message", "")) for item in extra if isinstance(item, dict)]
     if any(
         m.startswith(("Malformed JSON", "JSON is malformed", "Input data was truncated"))
