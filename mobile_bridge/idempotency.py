@@ -4,7 +4,14 @@ The first response (status, headers, body) is stored with the request's own work
 transaction, for `CTN_IDEMPOTENCY_TTL_HOURS`; a retry with the same key and the same request
 gets it again with `Idempotent-Replayed: true`. The same key with a different request is a 409.
 Only successful responses (< 400) are stored: a failed request rolls back, key included, and
-its retry runs again. Keys are scoped to the signed-in person (or to anonymous callers).
+its retry runs again.
+
+Keys belong to the signed-in person and are stored only as a hash (of the person and the
+key). A caller who is not signed in has no namespace of its own, so its key is not honoured:
+the request simply runs (a shared anonymous namespace would let one stranger replay another's
+response). Routes that issue or revoke credentials (the token endpoint, logouts) say
+`opt={"idempotent": False}` and never take part: a single-use code or refresh token redeemed
+twice must be seen as such, and a stored response would hold the tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 from litestar import Response
 
 from backend.db import current_unit_of_work
+from backend.hashing import sha256_hex
 from backend.middleware import (
     ASGIApp,
     Message,
@@ -41,11 +49,16 @@ METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NOT_REPLAYED = {b"set-cookie", b"date", b"content-length", b"x-request-id", b"server"}
 
 
-def principal_of(scope: Scope) -> str:
-    """Whose namespace the key lives in: the authenticated person's id, else anonymous."""
+def stored_key(scope: Scope, raw_key: bytes) -> str | None:
+    """What the key is stored as: a hash of the signed-in person and the key; None when the
+    key is not honoured here (an anonymous caller, or a route that says `idempotent: False`)."""
+    if not handler_opt(scope, "idempotent", True):
+        return None
     user: Any = scope.get("user")
     person_id = getattr(user, "id", None)
-    return f"person:{person_id}" if person_id is not None else "anonymous"
+    if person_id is None:
+        return None
+    return sha256_hex(f"person:{person_id}|{raw_key.decode('latin-1')}")
 
 
 class StreamedRequestKey:
@@ -61,14 +74,17 @@ class StreamedRequestKey:
 
     @classmethod
     def of(cls, scope: Scope, ttl_hours: int) -> StreamedRequestKey | None:
-        """None without the header; `IdempotencyKeyInvalid` for a malformed key (checked
-        before the body is read)."""
+        """None without the header or where it is not honoured; `IdempotencyKeyInvalid` for
+        a malformed key (checked before the body is read)."""
         raw_key = dict(scope["headers"]).get(HEADER)
         if raw_key is None:
             return None
+        scope_key = stored_key(scope, raw_key)
+        if scope_key is None:
+            return None
         if not _valid_key(raw_key):
             raise IdempotencyKeyInvalid()
-        return cls(scope, f"{principal_of(scope)}|{raw_key.decode()}", timedelta(hours=ttl_hours))
+        return cls(scope, scope_key, timedelta(hours=ttl_hours))
 
     async def check(self, body_digest: str) -> Response[bytes] | None:
         """The first response again when this is a retry; None: claimed, do the work."""
@@ -121,10 +137,13 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        scope_key = stored_key(scope, raw_key)
+        if scope_key is None:  # not honoured here: the request simply runs
+            await self.app(scope, receive, send)
+            return
         if not _valid_key(raw_key):
             raise IdempotencyKeyInvalid()
         body = await _read_body(receive)
-        scope_key = f"{principal_of(scope)}|{raw_key.decode()}"
         request_fingerprint = fingerprint(
             scope["method"],
             scope["path"],

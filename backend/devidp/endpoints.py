@@ -22,8 +22,9 @@ from backend.devidp.people import BY_PERSONAL_ID, PEOPLE
 from backend.settings import Settings
 from backend.web import FORM, NO_STORE, read_form
 
-# The provider's endpoints read their own credentials (client secret, its access tokens).
-OPEN = access(PUBLIC, anonymous=True, authenticate=False)
+# The provider's endpoints read their own credentials (client secret, its access tokens) and
+# issue credentials, which are never replayed from an idempotency record.
+OPEN = access(PUBLIC, anonymous=True, authenticate=False, idempotent=False)
 
 
 class DemoUser(msgspec.Struct, kw_only=True):

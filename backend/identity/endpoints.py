@@ -176,7 +176,7 @@ class SignInController(Controller):
         ]
         return Redirect(outcome.redirect_to, status_code=302, headers=NO_STORE, cookies=cookies)
 
-    @post("/logout", status_code=HTTP_200_OK, opt=access(SIGNED_IN))
+    @post("/logout", status_code=HTTP_200_OK, opt=access(SIGNED_IN, idempotent=False))
     async def web_logout(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[LogoutResult]:
@@ -198,7 +198,7 @@ class SignInController(Controller):
     @post(
         "/backchannel-logout",
         status_code=HTTP_200_OK,
-        opt=access(PUBLIC, accepts=(FORM,), authenticate=False),
+        opt=access(PUBLIC, accepts=(FORM,), authenticate=False, idempotent=False),
     )
     async def backchannel_logout(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
@@ -225,7 +225,7 @@ class TokenController(Controller):
     path = "/api/v1/auth"
     tags = ["sign-in"]
 
-    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC, throttle=True))
+    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC, throttle=True, idempotent=False))
     async def token(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[TokenPair]:
@@ -246,7 +246,7 @@ class TokenController(Controller):
             pair = await service.do_refresh(settings, data.refresh_token)
         return Response(pair, headers=NO_STORE)
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, opt=access(SIGNED_IN))
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, opt=access(SIGNED_IN, idempotent=False))
     async def logout(self, request: Request[Any, Any, Any]) -> None:
         """Sign the app out: its refresh-token family is revoked (and with it the access
         token, at once). Optional body: `{"refresh_token": …}`."""

@@ -330,3 +330,44 @@ async def test_guessing_events_name_the_client_by_a_hash(
     assert len(clients) == 1
     [client] = clients
     assert isinstance(client, str) and len(client) == 16 and "127.0.0.1" not in client
+
+
+async def test_an_idempotency_key_never_replays_a_handoff_code_or_a_refresh_token(
+    http: httpx.AsyncClient,
+) -> None:
+    key = {"Idempotency-Key": "retry-of-a-grant"}
+    sign_in = await mobile_handoff(http)
+    form = {
+        "grant_type": "authorization_code",
+        "code": sign_in.handoff_code,
+        "code_verifier": sign_in.verifier,
+    }
+    first = await http.post("/api/v1/auth/token", data=form, headers=key)
+    assert first.status_code == 200
+    again = await http.post("/api/v1/auth/token", data=form, headers=key)
+    assert again.status_code == 400
+    assert again.json()["code"] == "handoff_code_invalid"
+    tokens = first.json()
+    # A signed-in caller's key is not honoured on the token endpoint either.
+    signed_in = {**key, **bearer(tokens)}
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    rotated = await http.post("/api/v1/auth/token", data=refresh, headers=signed_in)
+    assert rotated.status_code == 200
+    reuse = await http.post("/api/v1/auth/token", data=refresh, headers=signed_in)
+    assert reuse.status_code == 400
+    assert reuse.json()["code"] == "refresh_token_reused"
+    assert "idempotent-replayed" not in reuse.headers
+    # Nothing about these requests was kept: no key, no tokens.
+    connection = await engine().get_new_connection()
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM idempotency_keys") == 0
+    finally:
+        await connection.close()
+
+
+async def test_logout_is_never_replayed(http: httpx.AsyncClient) -> None:
+    tokens = await mobile_tokens(http)
+    headers = {**bearer(tokens), "Idempotency-Key": "logout-1"}
+    assert (await http.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    again = await http.post("/api/v1/auth/logout", headers=headers)
+    assert again.status_code == 401  # the token is revoked, not a replayed 204

@@ -1,15 +1,35 @@
-"""Idempotency-Key: replay, conflict, concurrent double-submit, failures not stored."""
+"""Idempotency-Key: replay, conflict, concurrent double-submit, failures not stored; keys
+belong to a signed-in person and are stored hashed; anonymous callers' keys are not honoured."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
-from backend.db import unit_of_work
+from backend.db import engine, unit_of_work
 from backend.system.service import get_state
 from mobile_bridge.service import do_purge_expired_keys
+from tests.support.auth import auth_headers
+
+
+@pytest.fixture
+async def client(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The test client, signed in as a citizen (keys belong to a person)."""
+    client.headers.update(await auth_headers())
+    yield client
+
+
+@pytest.fixture
+async def committed_client(
+    committed_client: httpx.AsyncClient,
+) -> AsyncIterator[httpx.AsyncClient]:
+    committed_client.headers.update(await auth_headers())
+    yield committed_client
 
 
 async def test_a_retry_with_the_same_key_replays_the_first_response(
@@ -116,3 +136,29 @@ async def _expire_all() -> None:
     await transaction.connection.execute(
         "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'"
     )
+
+
+async def test_an_anonymous_callers_key_is_not_honoured(app: object, db: None) -> None:
+    """No shared namespace for strangers: without a sign-in the request simply runs."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # the Litestar app
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anonymous:
+        headers = {"Idempotency-Key": "anonymous-1"}
+        first = await anonymous.post("/test/counters/anon", json={"by": 1}, headers=headers)
+        second = await anonymous.post("/test/counters/anon", json={"by": 1}, headers=headers)
+    assert first.json()["value"] == 1
+    assert second.json()["value"] == 2
+    assert "idempotent-replayed" not in second.headers
+    assert await get_state("counter:anon") == 2
+
+
+async def test_keys_are_stored_only_as_hashes(client: httpx.AsyncClient) -> None:
+    key = "a-secret-looking-key-1234567890"
+    await client.post("/test/counters/j", json={"by": 1}, headers={"Idempotency-Key": key})
+    transaction = engine().current_transaction.get()
+    assert transaction is not None
+    rows = await transaction.connection.fetch("SELECT scope_key FROM idempotency_keys")
+    assert len(rows) == 1
+    stored = rows[0]["scope_key"]
+    assert key not in stored
+    assert len(stored) == 64 and int(stored, 16) >= 0
+    assert stored != hashlib.sha256(key.encode()).hexdigest()  # keyed by the person too
