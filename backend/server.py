@@ -107,6 +107,9 @@ class HardenedH11Protocol(H11Protocol):
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE and self._head_too_large(data):
+            self._refuse(HEADERS_TOO_LARGE)
+            return
         super().data_received(data)
         if self.transport.is_closing():
             self._disarm_header_timer()
@@ -128,11 +131,21 @@ class HardenedH11Protocol(H11Protocol):
         self._disarm_header_timer()
 
     def send_400_response(self, msg: str) -> None:
-        self._disarm_header_timer()
         refusal = getattr(self.conn, "refusal", None)
         too_large = refusal is not None and refusal.error_status_hint == 431
+        self._refuse(HEADERS_TOO_LARGE if too_large else MALFORMED_REQUEST)
+
+    def _head_too_large(self, data: bytes) -> bool:
+        """Whether the request line and headers being received exceed the limit. h11 only
+        bounds a head that arrives in pieces; one that arrives whole in a read is not."""
+        pending = self.conn.trailing_data[0] + data
+        end = pending.find(b"\r\n\r\n")
+        return end > MAX_HEADER_BYTES or (end == -1 and len(pending) > MAX_HEADER_BYTES)
+
+    def _refuse(self, response: bytes) -> None:
+        self._disarm_header_timer()
         if not self.transport.is_closing():
-            self.transport.write(HEADERS_TOO_LARGE if too_large else MALFORMED_REQUEST)
+            self.transport.write(response)
             self.transport.close()
 
     def _arm_header_timer(self) -> None:

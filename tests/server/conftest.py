@@ -81,6 +81,8 @@ def request_head(
 
 @contextlib.contextmanager
 def serving(tmp: Path, database_url: str, **env: str) -> Iterator[LiveServer]:
+    """`ctn serve` with the given settings (`ctn_http_body_timeout_seconds="2"`, ...)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     with running_server(tmp, database_url, {k.upper(): v for k, v in env.items()}) as server:
         yield server
 
