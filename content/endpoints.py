@@ -171,7 +171,9 @@ class MediaController(Controller):
                     await service.discard_upload(settings, received)
                     return replay
                 row = await service.do_create_asset(
-                    received, created_by=principal.id if principal else None
+                    received,
+                    created_by=principal.id if principal else None,
+                    police_units=principal.police_units if principal else (),
                 )
                 asset = service.view(settings, row, language=language, include_original=True)
                 if retry_key is not None:

@@ -120,6 +120,17 @@ class MediaNotFound(NotFound):
     message_en = "Media asset not found."
 
 
+class MediaNotForPublicUse(ValidationFailed):
+    code = "media_not_for_public_use"
+    message_vi = (
+        "Tệp này không được dùng trong nội dung công khai (ảnh, video làm chứng cứ hoặc"
+        " kèm tin báo không bao giờ được công khai)."
+    )
+    message_en = (
+        "This file may not be used in public content (evidence and report media never are)."
+    )
+
+
 class MediaNotReady(Conflict):
     code = "media_not_ready"
     message_vi = "Tệp phương tiện chưa xử lý xong hoặc xử lý thất bại."
@@ -243,3 +254,15 @@ class ArticleCoverInvalid(ValidationFailed):
     code = "article_cover_invalid"
     message_vi = "Ảnh bìa phải là ảnh đã tải lên và xử lý xong."
     message_en = "The cover must be an uploaded, processed image."
+
+
+class ArticleCoverNotPublic(ValidationFailed):
+    code = "article_cover_not_public"
+    message_vi = (
+        "Ảnh này không được dùng làm ảnh bìa: mục đích tải lên của nó không cho phép công khai"
+        " (ảnh chứng cứ, ảnh kèm tin báo)."
+    )
+    message_en = (
+        "This image may not be a cover: its upload purpose does not allow public use"
+        " (evidence, report media)."
+    )

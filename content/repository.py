@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from content.tables import MediaAsset
+from content.tables import MediaAsset, MediaAttachment
 
 PROCESSABLE = ("uploaded", "processing")
+_ATTACHMENT_NAMESPACE = uuid.UUID("5d0f6a52-8f7e-4c59-9d7a-8a4f3c2b1e60")
 
 
 def _now() -> datetime:
@@ -124,3 +125,41 @@ async def find_by_filename(filename: str) -> uuid.UUID | None:
         .first()
     )
     return row["id"] if row else None
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+def _attachment_id(asset_id: uuid.UUID, owner_kind: str, owner_id: str) -> uuid.UUID:
+    return uuid.uuid5(_ATTACHMENT_NAMESPACE, f"{asset_id}\n{owner_kind}\n{owner_id}")
+
+
+async def attach(asset_id: uuid.UUID, owner_kind: str, owner_id: str) -> None:
+    """Record that the asset belongs to (owner_kind, owner_id); once, however often asked."""
+    await MediaAttachment.insert(
+        MediaAttachment(
+            id=_attachment_id(asset_id, owner_kind, owner_id),
+            asset_id=asset_id,
+            owner_kind=owner_kind,
+            owner_id=owner_id,
+            created_at=_now(),
+        )
+    ).on_conflict(action="DO NOTHING")
+
+
+async def detach(asset_id: uuid.UUID, owner_kind: str, owner_id: str) -> None:
+    await MediaAttachment.delete().where(
+        MediaAttachment.id == _attachment_id(asset_id, owner_kind, owner_id)
+    )
+
+
+async def attachments(asset_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(owner_kind, owner_id) of everything the asset is attached to."""
+    rows = await MediaAttachment.select(MediaAttachment.owner_kind, MediaAttachment.owner_id).where(
+        MediaAttachment.asset_id == asset_id
+    )
+    return [(row["owner_kind"], row["owner_id"]) for row in rows]
+
+
+async def delete_attachments(asset_id: uuid.UUID) -> None:
+    await MediaAttachment.delete().where(MediaAttachment.asset_id == asset_id)

@@ -5,6 +5,12 @@ An upload is two steps so that a long upload holds no database transaction:
 `receive_upload` streams the bytes into storage (no database), then `do_create_asset` records
 the asset inside the caller's unit of work. A caller whose transaction fails calls
 `discard_upload`.
+
+Who reads an asset: its uploader; or, when it is attached to something (an article's cover,
+later a crime report's evidence), whoever may read that thing, by the rule its domain
+registers with `register_owner_kind`; or, while it is attached to nothing, the purpose's
+readers (`policy.Readers`: staff of the purpose, or police of the uploader's unit). Anyone
+else gets 404, so an id's existence does not leak.
 """
 
 from __future__ import annotations
@@ -17,18 +23,20 @@ import tempfile
 import time
 import unicodedata
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backend.access import Principal
+from backend.audit.service import do_record
 from backend.db import after_commit
 from backend.logs import log_fields
 from backend.settings import Settings
 from content import repository
 from content.errors import (
     FileTypeNotAllowed,
+    MediaNotForPublicUse,
     MediaNotFound,
     MediaProcessingFailed,
     MediaTranscodeFailed,
@@ -38,7 +46,7 @@ from content.errors import (
     UploadTooLarge,
 )
 from content.images import process_image
-from content.policy import POLICIES, Kind, Purpose
+from content.policy import POLICIES, Kind, Purpose, Readers
 from content.ranges import parse_range
 from content.schemas import MediaAsset, Rendition
 from content.signing import UrlSigner
@@ -224,10 +232,21 @@ async def discard_upload(settings: Settings, received: ReceivedUpload) -> None:
 
 
 async def do_create_asset(
-    received: ReceivedUpload, *, created_by: uuid.UUID | None, enqueue: bool = True
+    received: ReceivedUpload,
+    *,
+    created_by: uuid.UUID | None,
+    police_units: Iterable[str] = (),
+    enqueue: bool = True,
 ) -> dict[str, Any]:
-    """Record a received upload; a video or audio is queued for processing after commit
-    (unless `enqueue` is False: the caller processes it itself)."""
+    """Record a received upload (audited as `media.upload`; no actor for system uploads); a
+    video or audio is queued for processing after commit (unless `enqueue` is False: the
+    caller processes it itself). For police purposes the uploader's `police_units` are kept
+    on the asset: while it is attached to nothing, only police of those units read it."""
+    units = (
+        sorted(set(police_units))
+        if POLICIES[received.purpose].readers is Readers.POLICE_UNIT
+        else []
+    )
     row = await repository.insert(
         {
             "id": received.id,
@@ -243,7 +262,21 @@ async def do_create_asset(
             "renditions": received.renditions,
             "details": received.details,
             "created_by": created_by,
+            "police_units": units,
         }
+    )
+    await do_record(
+        "media.upload",
+        actor_id=str(created_by) if created_by else None,
+        object_type="media_asset",
+        object_id=str(received.id),
+        details={
+            "purpose": str(received.purpose),
+            "kind": str(received.kind),
+            "mime": received.mime,
+            "size": received.size,
+            "sha256": received.sha256,
+        },
     )
     if enqueue and received.kind in (Kind.VIDEO, Kind.AUDIO):
         from backend.jobs import defer
@@ -263,6 +296,7 @@ async def do_delete_asset(settings: Settings, asset_id: uuid.UUID) -> None:
     row = await repository.delete(asset_id)
     if row is None:
         raise MediaNotFound()
+    await repository.delete_attachments(asset_id)
 
     async def remove() -> None:
         await storage(settings).delete_prefix(asset_prefix(asset_id))
@@ -273,23 +307,76 @@ async def do_delete_asset(settings: Settings, asset_id: uuid.UUID) -> None:
 # --- views ----------------------------------------------------------------------------------
 
 
-def _may_view(principal: Principal | None, row: dict[str, Any]) -> bool:
+OwnerRule = Callable[[Principal | None, str], Awaitable[bool]]
+"""May this caller read the owner (of this id)? The owner's domain answers."""
+_OWNER_RULES: dict[str, OwnerRule] = {}
+
+
+def register_owner_kind(owner_kind: str, may_read: OwnerRule) -> None:
+    """Let a domain decide who reads the assets attached to its objects: `may_read(principal,
+    owner_id)` is asked for each attachment of that kind. An attachment of a kind nobody
+    registered admits no one (fail closed)."""
+    _OWNER_RULES[owner_kind] = may_read
+
+
+async def do_attach(asset_id: uuid.UUID, *, owner_kind: str, owner_id: str) -> None:
+    """Record that the asset belongs to (owner_kind, owner_id); from then on the owner's rule
+    decides who reads it. Idempotent."""
+    await repository.attach(asset_id, owner_kind, owner_id)
+
+
+async def do_detach(asset_id: uuid.UUID, *, owner_kind: str, owner_id: str) -> None:
+    await repository.detach(asset_id, owner_kind, owner_id)
+
+
+async def _may_read(principal: Principal | None, row: dict[str, Any]) -> bool:
+    if (
+        principal is not None
+        and row["created_by"] is not None
+        and row["created_by"] == principal.id
+    ):
+        return True
+    owners = await repository.attachments(row["id"])
+    if owners:
+        for owner_kind, owner_id in owners:
+            rule = _OWNER_RULES.get(owner_kind)
+            if rule is not None and await rule(principal, owner_id):
+                return True
+        return False
     if principal is None:
         return False
-    if row["created_by"] is not None and row["created_by"] == principal.id:
-        return True
-    return bool(principal.roles & POLICIES[Purpose(row["purpose"])].roles)
+    policy = POLICIES[Purpose(row["purpose"])]
+    if not principal.roles & policy.roles:
+        return False
+    if policy.readers is Readers.POLICE_UNIT:
+        return bool(principal.police_units & set(row["police_units"] or ()))
+    return True
 
 
 async def access_asset(
     settings: Settings, principal: Principal | None, asset_id: uuid.UUID, language: str = "vi"
 ) -> MediaAsset:
-    """The asset with signed URLs, for its uploader or staff of its purpose (others: 404,
-    so the id's existence does not leak)."""
+    """The asset with signed URLs, for a caller who may read it (see the module's docstring;
+    others: 404, so the id's existence does not leak)."""
     row = await repository.get(asset_id)
-    if row is None or not _may_view(principal, row):
+    if row is None or not await _may_read(principal, row):
         raise MediaNotFound()
     return view(settings, row, language=language, include_original=True)
+
+
+async def check_public_use(
+    settings: Settings, principal: Principal | None, asset_id: uuid.UUID
+) -> MediaAsset:
+    """The asset, if it may be linked into public content by this caller: they may read it
+    (else `MediaNotFound`, as for an unknown id) and its purpose allows public use (else
+    `MediaNotForPublicUse`: evidence and report media never). With no `principal` only the
+    purpose is checked (a later step of a link already checked, e.g. publishing)."""
+    row = await repository.get(asset_id)
+    if row is None or (principal is not None and not await _may_read(principal, row)):
+        raise MediaNotFound()
+    if not POLICIES[Purpose(row["purpose"])].public_use:
+        raise MediaNotForPublicUse(purpose=row["purpose"])
+    return view(settings, row, language="vi", include_original=False)
 
 
 async def get_asset(

@@ -1,4 +1,4 @@
-from piccolo.columns import JSONB, UUID, BigInt, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Array, BigInt, SmallInt, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -31,5 +31,21 @@ class MediaAsset(Table, tablename="media_assets"):
     details = JSONB(default="{}")
     """What probing found: duration, width, height, codecs."""
     created_by = UUID(null=True, default=None)
+    """The uploader (None for system uploads such as demo data)."""
+    police_units = Array(base_column=Varchar(length=40), default=list)
+    """For police purposes (evidence, report media): the uploader's police units when it was
+    uploaded; an officer of another unit may not read it while it is attached to nothing."""
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class MediaAttachment(Table, tablename="media_attachments"):
+    """What an asset belongs to: (`owner_kind`, `owner_id`), e.g. ("article", <id>) for a
+    cover. Reading an attached asset follows the owner's rule (content.service registry). The
+    id is derived from the three others, so attaching twice is one row."""
+
+    id = UUID(primary_key=True)
+    asset_id = UUID(index=True)
+    owner_kind = Varchar(length=32)
+    owner_id = Varchar(length=64)
+    created_at = Timestamptz()

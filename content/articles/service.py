@@ -46,6 +46,7 @@ from content.errors import (
     ArticleAudienceInvalid,
     ArticleBodyEmpty,
     ArticleCoverInvalid,
+    ArticleCoverNotPublic,
     ArticleLastEditorPublish,
     ArticleNotArchivable,
     ArticleNotEditable,
@@ -53,6 +54,7 @@ from content.errors import (
     ArticleNotPublishable,
     ArticleSelfPublish,
     ArticleSlugTaken,
+    MediaNotForPublicUse,
     MediaNotFound,
 )
 from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor
@@ -62,6 +64,9 @@ PUBLISHER_ROLES = frozenset({Role.COMMS_APPROVER})
 ARTICLES_ROUTE = "/api/v1/articles"
 MAX_SEARCH_TERMS = 8
 COVER_RENDITIONS = ("display", "thumbnail")
+COVER_OWNER = "article"
+"""The owner kind of an article's cover in the media registry: the cover is read by whoever
+may read the article."""
 
 
 def _now() -> datetime:
@@ -192,14 +197,42 @@ async def _free_slug(base: str) -> str:
     return slug
 
 
-async def check_cover(settings: Settings, asset_id: uuid.UUID) -> None:
-    """The cover is an image asset whose processing is done."""
+async def check_cover(settings: Settings, principal: Principal | None, asset_id: uuid.UUID) -> None:
+    """The cover is an image whose processing is done, that the linker may read (an asset they
+    may not read is as unknown to them: 422 article_cover_invalid) and whose purpose allows
+    public use (never evidence or report media: 422 article_cover_not_public). With no
+    `principal` (publishing), only the asset itself is checked again."""
     try:
-        asset = await media.get_asset(settings, asset_id)
+        asset = await media.check_public_use(settings, principal, asset_id)
     except MediaNotFound:
         raise ArticleCoverInvalid() from None
+    except MediaNotForPublicUse:
+        raise ArticleCoverNotPublic() from None
     if asset.kind != "image" or asset.status != "ready":
         raise ArticleCoverInvalid()
+
+
+async def _cover_readable(principal: Principal | None, article_id: str) -> bool:
+    """The media registry's rule for covers: whoever may read the article."""
+    try:
+        row = await repository.get_by_id(uuid.UUID(article_id))
+    except ValueError:
+        return False
+    return row is not None and is_visible(row, visibility_of(principal))
+
+
+media.register_owner_kind(COVER_OWNER, _cover_readable)
+
+
+async def _relink_cover(
+    article_id: uuid.UUID, old: uuid.UUID | None, new: uuid.UUID | None
+) -> None:
+    if old == new:
+        return
+    if old is not None:
+        await media.do_detach(old, owner_kind=COVER_OWNER, owner_id=str(article_id))
+    if new is not None:
+        await media.do_attach(new, owner_kind=COVER_OWNER, owner_id=str(article_id))
 
 
 async def check_audience(audience: Audience, agencies: list[str]) -> list[str]:
@@ -236,7 +269,7 @@ async def do_create_article(
     author = check_may_write(principal)
     agencies = await check_audience(data.audience, data.agencies)
     if data.cover_asset_id is not None:
-        await check_cover(settings, data.cover_asset_id)
+        await check_cover(settings, author, data.cover_asset_id)
     if data.slug is not None:
         if await repository.slug_exists(data.slug):
             raise ArticleSlugTaken()
@@ -265,6 +298,7 @@ async def do_create_article(
         )
     except SlugTaken:
         raise ArticleSlugTaken() from None
+    await _relink_cover(row["id"], None, data.cover_asset_id)
     await do_record(
         "article.create",
         actor_id=str(author.id),
@@ -307,8 +341,8 @@ async def do_update_article(
             merged["agencies"] = []  # leaving the `agencies` audience drops its list
         values["audience"] = str(merged["audience"])
         values["agencies"] = await check_audience(merged["audience"], merged["agencies"])
-    if changes.get("cover_asset_id") is not None:
-        await check_cover(settings, changes["cover_asset_id"])
+    if changes.get("cover_asset_id") not in (None, row["cover_asset_id"]):
+        await check_cover(settings, editor, changes["cover_asset_id"])
     for field in ("topic", "byline", "cover_asset_id"):
         if field in changes:
             values[field] = changes[field]
@@ -327,6 +361,7 @@ async def do_update_article(
         raise ArticleSlugTaken() from None
     if updated is None:  # published meanwhile
         raise ArticleNotEditable()
+    await _relink_cover(row["id"], row["cover_asset_id"], updated["cover_asset_id"])
     await do_record(
         "article.update",
         actor_id=str(editor.id),
@@ -379,7 +414,7 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
     if not row["body_markdown"].strip():
         raise ArticleBodyEmpty()
     if row["cover_asset_id"] is not None:
-        await check_cover(settings, row["cover_asset_id"])
+        await check_cover(settings, None, row["cover_asset_id"])
     now = _now()
     updated = await repository.update_if(
         row["id"],

@@ -6,7 +6,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import UUID
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-27T05:10:00:000000"
+ID = "2026-11-27T04:30:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "articles: last content editor"
 

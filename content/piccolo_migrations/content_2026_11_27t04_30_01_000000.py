@@ -4,7 +4,7 @@ last person who edited it; conservative: they may not publish it)."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-ID = "2026-11-27T05:10:01:000000"
+ID = "2026-11-27T04:30:01:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "articles: fill last content editor"
 

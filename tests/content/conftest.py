@@ -115,7 +115,7 @@ def make_video(
     return path
 
 
-CONTENT_TABLES = ("media_assets", "articles")
+CONTENT_TABLES = ("media_assets", "media_attachments", "articles")
 
 
 @pytest.fixture
@@ -166,7 +166,10 @@ class ServedApp:
 def serve_app(
     tmp: Path, database_url: str, extra_env: dict[str, str] | None = None
 ) -> Iterator[ServedApp]:
-    """`python -m backend serve` on a free port until the block ends (SIGTERM, then kill)."""
+    """`python -m backend serve` on a free port until the block ends (SIGTERM, then kill).
+    Access tokens made by `tests.support.auth` are valid there."""
+    from backend.settings import load_settings
+
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CTN_", "PYTEST_"))}
@@ -175,7 +178,8 @@ def serve_app(
         CTN_DATA_DIR=str(tmp / "data"),
         CTN_SECRET_KEY=TEST_SECRET_KEY,
         CTN_DEV_IDP="1",
-        CTN_PUBLIC_URL=url,
+        # The issuer the test process signs access tokens with (tests.support.auth).
+        CTN_PUBLIC_URL=load_settings().base_url,
         CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
         CTN_DB_POOL_MIN="0",
         **(extra_env or {}),

@@ -259,3 +259,31 @@ async def test_a_retried_upload_with_the_same_key_returns_the_first_asset(
     fresh = await upload_multipart(client, someone, png_bytes(), **png)
     assert fresh.status_code == 201
     assert fresh.json()["id"] != first.json()["id"]
+
+
+async def test_an_upload_is_audited_with_its_uploader_purpose_and_digest(
+    client: httpx.AsyncClient,
+) -> None:
+    from backend.audit.repository import search
+    from backend.db import unit_of_work
+    from tests.support.auth import bearer_for, create_person
+
+    person = await create_person(Role.COMMS_OFFICER)
+    response = await upload_multipart(client, await bearer_for(person), jpeg_with_gps())
+    assert response.status_code == 201, response.text
+    asset = response.json()
+    async with unit_of_work():
+        trail = await search(
+            actor_id=None,
+            action="media.upload",
+            object_type="media_asset",
+            object_id=asset["id"],
+            since=None,
+            until=None,
+            before_id=None,
+            limit=5,
+        )
+    assert len(trail) == 1
+    assert trail[0]["actor_id"] == str(person)
+    assert trail[0]["details"]["purpose"] == "article_image"
+    assert trail[0]["details"]["sha256"] == asset["sha256"]
