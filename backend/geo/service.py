@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any
 
 from vietnam_provinces import Province, ProvinceCode, Ward
 
+from backend.audit.service import do_record
 from backend.geo import repository
 from backend.geo.errors import AdministrativeUnitNotFound
 from backend.geo.schemas import AdministrativeUnit, AdministrativeUnitPage, SyncReport
@@ -36,20 +38,37 @@ def packaged_units(province_code: str) -> list[dict[str, Any]]:
 
 
 async def do_sync_units(province_code: str) -> SyncReport:
-    """Make the table match the package for one province. Idempotent."""
+    """Make the table match the package for one province. Idempotent. Each run is audited
+    (`admin_units.sync`, by the system: no actor) with what it changed and the package
+    version, since every commune-scoped rule (welfare officers, police units) reads this
+    table."""
     rows = packaged_units(province_code)
     existing = await repository.list_codes(f"{int(province_code):02d}")
     wanted = {row["code"] for row in rows}
     await repository.upsert(rows, datetime.now(UTC))
     removed = existing - wanted
     await repository.delete_codes(removed)
-    return SyncReport(
+    report = SyncReport(
         province_code=f"{int(province_code):02d}",
         units=len(rows),
         inserted=len(wanted - existing),
         updated=len(wanted & existing),
         removed=len(removed),
     )
+    await do_record(
+        "admin_units.sync",
+        actor_id=None,
+        object_type="province",
+        object_id=report.province_code,
+        details={
+            "package": f"vietnam-provinces {version('vietnam-provinces')}",
+            "units": report.units,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "removed": sorted(removed),
+        },
+    )
+    return report
 
 
 async def get_unit(code: str) -> AdministrativeUnit:

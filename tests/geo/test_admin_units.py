@@ -148,3 +148,26 @@ async def test_etag_changes_when_the_data_changes(client: httpx.AsyncClient) -> 
     )
     assert after.status_code == 200
     assert after.json()["name"] == "Phường Đổi Tên"
+
+
+async def test_a_sync_is_audited_as_done_by_the_system(db: None) -> None:
+    from backend.audit.repository import search
+    from backend.db import unit_of_work
+    from backend.geo.service import do_sync_units
+
+    async with unit_of_work():
+        report = await do_sync_units("19")
+        trail = await search(
+            actor_id=None,
+            action="admin_units.sync",
+            object_type="province",
+            object_id="19",
+            since=None,
+            until=None,
+            before_id=None,
+            limit=1,
+        )
+    assert trail[0]["actor_id"] is None
+    assert trail[0]["details"]["units"] == report.units == 92
+    assert trail[0]["details"]["removed"] == []
+    assert trail[0]["details"]["package"].startswith("vietnam-provinces ")
