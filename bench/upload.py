@@ -406,15 +406,17 @@ async def bearer(server: Server, person_id: uuid.UUID) -> str:
     """An access token the server accepts: same secret key, issuer = its public URL."""
     import msgspec
 
+    from backend.db import unit_of_work
     from backend.identity import keys
+    from backend.identity.service import do_issue_tokens
     from backend.settings import load_settings
 
     settings = msgspec.structs.replace(load_settings(), public_url=server.url)
     keys.forget_cached_keys()  # the server has just created its signing key
-    token, _ = await keys.issue_access_token(
-        settings, person_id=person_id, family_id=None, acr=None
-    )
-    return token
+    # A real refresh family: access tokens without one are refused.
+    async with unit_of_work():
+        pair = await do_issue_tokens(settings, person_id)
+    return pair.access_token
 
 
 async def post_upload(server: Server, token: str, size: int) -> tuple[float, uuid.UUID]:
