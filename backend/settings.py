@@ -181,7 +181,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     media_url_ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=7 * 24 * 3600)] = 3600
     """How long a signed or presigned media URL stays valid."""
     image_max_pixels: Annotated[int, msgspec.Meta(ge=1)] = 50_000_000
-    """Images with more pixels are refused (decompression bombs)."""
+    """Images with more pixels are refused (decompression bombs); each upload purpose has its
+    own, lower limit too (content/policy.py)."""
+    image_workers: Annotated[int, msgspec.Meta(ge=0, le=32)] = 2
+    """Processes that decode images (per server process; each is replaced after every image,
+    so the memory a large image took goes back to the system). 0 decodes in a thread of the
+    server process (tests, benchmark baseline)."""
+    image_worker_memory_mb: Annotated[int, msgspec.Meta(ge=256)] = 2048
+    """Address-space limit of an image worker: an image that needs more fails (422) instead
+    of taking the machine's memory."""
+    upload_concurrency_per_person: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
+    """Uploads one person may have in progress at once (per server process); more is a 429."""
     ffmpeg: str | None = None
     """ffmpeg binary; else `ffmpeg` on PATH, else the one shipped by imageio-ffmpeg."""
     ffmpeg_preset: str = "veryfast"
