@@ -98,8 +98,10 @@ class DevIdentityProviderController(Controller):
             raise DevIdpError("invalid_request", str(exc)) from None
         service.check_authorize(settings, auth)
         error = service.redirect_error(auth)
+        # Every authorization response names this provider (RFC 9207).
+        iss = {"iss": service.issuer(settings)}
         if error:
-            params = {"error": error, **({"state": auth.state} if auth.state else {})}
+            params = {"error": error, **({"state": auth.state} if auth.state else {}), **iss}
             return Redirect(f"{auth.redirect_uri}?{urlencode(params)}", status_code=302)
         person = BY_PERSONAL_ID.get(auth.login_hint or "")
         if person is None:
@@ -108,7 +110,7 @@ class DevIdentityProviderController(Controller):
                 _picker(page_query), media_type="text/html; charset=utf-8", headers=NO_STORE
             )
         code = await service.do_issue_code(auth, person)
-        params = {"code": code, **({"state": auth.state} if auth.state else {})}
+        params = {"code": code, **({"state": auth.state} if auth.state else {}), **iss}
         return Redirect(f"{auth.redirect_uri}?{urlencode(params)}", status_code=302)
 
     @post("/token", status_code=HTTP_200_OK, opt=OPEN)

@@ -66,6 +66,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         ],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
         "scopes_supported": ["openid", "profile"],
         "acr_values_supported": ["LoA1", "LoA2"],
         "backchannel_logout_supported": True,

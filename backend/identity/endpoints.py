@@ -133,13 +133,14 @@ class SignInController(Controller):
         flow_state: Annotated[str | None, QueryParameter(name="state", max_length=500)] = None,
         code: Annotated[str | None, QueryParameter(max_length=2000)] = None,
         error: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        iss: Annotated[str | None, QueryParameter(max_length=500)] = None,
     ) -> Redirect:
         """Where the provider sends the browser back. Three short steps, no transaction held
         while the provider is called: consume the state, exchange and validate, sign in."""
         async with unit_of_work():
             flow = await service.consume_login_flow(flow_state, request.cookies.get(LOGIN_COOKIE))
         try:
-            claims = await service.validate_callback(settings, flow, code, error)
+            claims = await service.validate_callback(settings, flow, code, error, iss)
         except (SignInRefused, IdTokenError) as exc:
             if flow["kind"] != "mobile":
                 raise

@@ -62,10 +62,18 @@ class HandoffCodeInvalid(GrantError):
     message_en = "The sign-in code is invalid, already used or expired."
 
 
+class HandoffRedirectMismatch(HandoffCodeInvalid):
+    code = "handoff_redirect_uri_mismatch"
+    commit = True  # the code is spent: a wrong guess must not leave it redeemable
+    message_vi = "Địa chỉ chuyển hướng không khớp với lượt đăng nhập; mã đăng nhập đã bị hủy."
+    message_en = "The redirect URI does not match the sign-in; the sign-in code is now void."
+
+
 class PkceMismatch(GrantError):
     code = "pkce_mismatch"
-    message_vi = "Mã xác minh PKCE không khớp."
-    message_en = "The PKCE code verifier does not match."
+    commit = True  # the code is spent: a wrong verifier must not leave it redeemable
+    message_vi = "Mã xác minh PKCE không khớp; mã đăng nhập đã bị hủy."
+    message_en = "The PKCE code verifier does not match; the sign-in code is now void."
 
 
 class RefreshTokenInvalid(GrantError):
@@ -127,6 +135,16 @@ class SignInRefused(AppError):
     status = 401
     message_vi = "Nhà cung cấp định danh từ chối đăng nhập."
     message_en = "The identity provider refused the sign-in."
+
+
+class AuthorizationResponseIssuerMismatch(SignInRefused):
+    """RFC 9207: the authorization response names another issuer, or none although the
+    provider says it always does (a mix-up attack, or a response not from our provider)."""
+
+    code = "authorization_response_iss_mismatch"
+    status = 400
+    message_vi = "Phản hồi đăng nhập không do nhà cung cấp định danh đã cấu hình gửi (iss)."
+    message_en = "The authorization response does not come from the configured provider (iss)."
 
 
 # --- ID token and logout token validation (OIDC Core 3.1.3.7) -------------------------------

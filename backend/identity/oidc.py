@@ -64,6 +64,7 @@ class ProviderMetadata(msgspec.Struct, kw_only=True):
         default_factory=lambda: ["client_secret_basic"]
     )
     code_challenge_methods_supported: list[str] = []
+    authorization_response_iss_parameter_supported: bool = False
 
 
 class TokenResponse(msgspec.Struct, kw_only=True):
@@ -182,6 +183,13 @@ class OidcClient:
         except httpx.HTTPError as exc:
             raise ProviderError() from exc
         if response.status_code in (400, 401):
+            # A code the provider does not know (forged, replayed, another client's) or our
+            # own authentication refused: worth a SOC's attention either way.
+            security_events.emit(
+                "provider_code_rejected",
+                status=response.status_code,
+                code=_oauth_error(response),
+            )
             raise SignInRefused()
         if response.status_code != 200:
             raise ProviderError()
@@ -345,6 +353,18 @@ def client_assertion(settings: Settings, audience: str) -> str:
         "exp": now + 60,
     }
     return jwt.encode({"alg": alg, "kid": kid}, claims, key, algorithms=[alg])
+
+
+_OAUTH_ERROR = re.compile(r"^[a-z_]{1,40}$")
+
+
+def _oauth_error(response: httpx.Response) -> str:
+    """The provider's OAuth `error` code, when it is one (never free text into our logs)."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return "unreadable"
+    return error if isinstance(error, str) and _OAUTH_ERROR.match(error) else "unknown"
 
 
 def _numeric(value: Any) -> TypeGuard[int | float]:

@@ -26,8 +26,10 @@ from backend.hashing import b64url, pkce_s256, sha256_hex
 from backend.identity import keys, repository
 from backend.identity.errors import (
     AgencyNotFound,
+    AuthorizationResponseIssuerMismatch,
     CannotRevokeOwnAdmin,
     HandoffCodeInvalid,
+    HandoffRedirectMismatch,
     InvalidToken,
     LoginStateInvalid,
     MembershipRequired,
@@ -193,14 +195,31 @@ async def consume_login_flow(state: str | None, browser_binding: str | None) -> 
 
 
 async def validate_callback(
-    settings: Settings, flow: dict[str, Any], code: str | None, error: str | None
+    settings: Settings,
+    flow: dict[str, Any],
+    code: str | None,
+    error: str | None,
+    iss: str | None = None,
 ) -> dict[str, Any]:
-    """Exchange the provider's code and validate the ID token (no database work: runs
-    outside any transaction). Returns the identity claims, userinfo merged in."""
+    """Check the authorization response, exchange the provider's code and validate the ID
+    token (no database work: runs outside any transaction). Returns the identity claims,
+    userinfo merged in."""
+    client = get_client(settings)
+    metadata = await client.metadata()
+    # RFC 9207 §2.4: an `iss` present must be our provider's; a provider that says it always
+    # sends one must have sent it.
+    if (iss is not None or metadata.authorization_response_iss_parameter_supported) and (
+        iss != client.issuer
+    ):
+        security_events.emit(
+            "authorization_response_rejected",
+            code=AuthorizationResponseIssuerMismatch.code,
+            iss="missing" if iss is None else "mismatch",
+        )
+        raise AuthorizationResponseIssuerMismatch()
     if error or not code:
         security_events.emit("sign_in_refused_by_provider", code=(error or "no_code")[:40])
         raise SignInRefused()
-    client = get_client(settings)
     tokens = await client.exchange_code(code, flow["code_verifier"], callback_url(settings))
     claims = await client.validate_id_token(tokens.id_token, nonce=flow["nonce"])
     if tokens.access_token and _claim(settings, claims, "personal_id") is None:
@@ -402,8 +421,13 @@ async def do_redeem_handoff_code(
     if row is None:
         security_events.emit("handoff_code_rejected", code=HandoffCodeInvalid.code)
         raise HandoffCodeInvalid()
+    # The code is consumed above; a wrong redirect URI or verifier commits that (the error's
+    # `commit`), so a failed redemption uses the code up (RFC 6749 §4.1.2: single use).
     if redirect_uri is not None and redirect_uri != row["redirect_uri"]:
-        raise HandoffCodeInvalid()
+        security_events.emit(
+            "handoff_code_rejected", actor=str(row["person"]), code=HandoffRedirectMismatch.code
+        )
+        raise HandoffRedirectMismatch()
     if not _VERIFIER.match(code_verifier) or not hmac.compare_digest(
         pkce_s256(code_verifier), row["code_challenge"]
     ):

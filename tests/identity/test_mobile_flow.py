@@ -77,6 +77,38 @@ async def test_a_handoff_code_needs_the_apps_own_verifier(http: httpx.AsyncClien
     assert response.json()["code"] == "pkce_mismatch"
 
 
+async def test_a_wrong_verifier_uses_the_handoff_code_up(
+    http: httpx.AsyncClient, live: LiveServer
+) -> None:
+    verifier = pkce_pair()[0]
+    sign_in = await mobile_handoff(http, verifier=verifier)
+    sign_in.verifier = pkce_pair()[0]
+    assert (await redeem(http, sign_in)).json()["code"] == "pkce_mismatch"
+    sign_in.verifier = verifier  # the interceptor guessed wrong; now even the app cannot
+    late = await redeem(http, sign_in)
+    assert late.status_code == 400
+    assert late.json()["code"] == "handoff_code_invalid"
+    events = [e for e in read_events(live.security_log) if e["event"] == "handoff_code_rejected"]
+    assert [e["code"] for e in events[-2:]] == ["pkce_mismatch", "handoff_code_invalid"]
+
+
+async def test_a_wrong_redirect_uri_uses_the_handoff_code_up(http: httpx.AsyncClient) -> None:
+    sign_in = await mobile_handoff(http)
+    form = {
+        "grant_type": "authorization_code",
+        "code": sign_in.handoff_code,
+        "code_verifier": sign_in.verifier,
+    }
+    wrong = await http.post(
+        "/api/v1/auth/token", data={**form, "redirect_uri": "vn.test.ctn:/other"}
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["code"] == "handoff_redirect_uri_mismatch"
+    assert (await http.post("/api/v1/auth/token", data=form)).json()["code"] == (
+        "handoff_code_invalid"
+    )
+
+
 async def test_an_unregistered_redirect_uri_is_refused_without_redirecting(
     http: httpx.AsyncClient,
 ) -> None:
@@ -261,12 +293,14 @@ async def test_expired_sign_in_state_is_purged(http: httpx.AsyncClient) -> None:
 
 
 async def test_a_refused_sign_in_goes_back_to_the_app_with_the_reason(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient, live: LiveServer
 ) -> None:
     start = await start_mobile(http, login_hint=None)
     state = dict(httpx.URL(start.headers["location"]).params)["state"]
     # The person cancels at the provider, which sends the browser back with an error.
-    back = await http.get("/auth/callback", params={"state": state, "error": "access_denied"})
+    back = await http.get(
+        "/auth/callback", params={"state": state, "error": "access_denied", "iss": live.issuer}
+    )
     assert back.status_code == 302
     location = back.headers["location"]
     assert location.startswith(f"{APP_REDIRECT}?")
