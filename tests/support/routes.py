@@ -11,7 +11,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from backend import errors
-from backend.access import PUBLIC, access
+from backend.access import PUBLIC, SIGNED_IN, access
 from backend.system.service import do_set_state, get_state
 
 
@@ -69,4 +69,31 @@ class TestController(Controller):
         raise errors.Conflict()
 
 
-TEST_ROUTES = [TestController]
+HOLDING = {"now": 0}
+"""How many /test/hold requests are inside their transaction."""
+
+
+async def _hold(seconds: float) -> dict[str, int]:
+    HOLDING["now"] += 1
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        HOLDING["now"] -= 1
+    return {"held": 1}
+
+
+class HoldController(Controller):
+    """Requests that keep their transaction (and so a pooled connection) open for a while."""
+
+    path = "/test/hold"
+
+    @get("/public/{ms:int}", opt=access(PUBLIC))
+    async def hold_public(self, ms: FromPath[int]) -> dict[str, int]:
+        return await _hold(ms / 1000)
+
+    @get("/signed-in/{ms:int}", opt=access(SIGNED_IN))
+    async def hold_signed_in(self, ms: FromPath[int]) -> dict[str, int]:
+        return await _hold(ms / 1000)
+
+
+TEST_ROUTES = [TestController, HoldController]
