@@ -82,7 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
                 building = f"{template}_building"
                 conn.execute(f'DROP DATABASE IF EXISTS "{building}"')
                 conn.execute(f'CREATE DATABASE "{building}"')
-                env = {**os.environ, "DATABASE_URL": url.format(db=building)}
+                # `ctn migrate` writes to the audit chain (the admin-unit sync), which is keyed.
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": url.format(db=building),
+                    "CTN_SECRET_KEY": TEST_SECRET_KEY,
+                }
                 result = subprocess.run(
                     [sys.executable, "-m", "backend", "migrate"],
                     env=env,
