@@ -12,7 +12,6 @@ from litestar import Litestar, Request, Router
 from litestar.config.app import ExperimentalFeatures
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
@@ -28,6 +27,7 @@ from backend.identity.endpoints import ROUTE_HANDLERS as IDENTITY_ROUTES
 from backend.identity.guard import AuthenticationMiddleware, check_access
 from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
+from backend.identity.throttle import ThrottleMiddleware
 from backend.jobs import job_app
 from backend.middleware import (
     RequestContextMiddleware,
@@ -54,10 +54,6 @@ ROUTE_HANDLERS: list[Any] = [
 ]
 
 JSON_TYPES = ("application/json",)
-
-
-def _throttled_route(request: Request[Any, Any, Any]) -> bool:
-    return bool(request.route_handler.opt.get("throttle"))
 
 
 async def check_content_type(request: Request[Any, Any, Any]) -> None:
@@ -126,12 +122,6 @@ def create_app(
         return settings
 
     dev_routes = [DevIdentityProviderController] if settings.dev_idp else []
-    # Sign-in routes (opt `throttle`) are rate-limited per client address; a refusal is a
-    # 429 problem and a security event.
-    throttle = RateLimitConfig(
-        rate_limit=("minute", settings.auth_rate_limit_per_minute),
-        check_throttle_handler=_throttled_route,
-    )
     app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *dev_routes, *extra_route_handlers],
         guards=[check_access],
@@ -140,10 +130,12 @@ def create_app(
         # Outermost first. Idempotency runs inside the request's transaction, so a stored
         # response is committed with the work it describes.
         middleware=[
-            throttle.middleware,
             DefineMiddleware(
                 cast("Any", RequestInputMiddleware), body_timeout=settings.http_body_timeout_seconds
             ),
+            # Sign-in routes (opt `throttle`): counted in PostgreSQL outside the request's
+            # transaction, by flow, code, refresh family and client address (identity.throttle).
+            DefineMiddleware(cast("Any", ThrottleMiddleware), settings=settings),
             DefineMiddleware(
                 cast("Any", UnitOfWorkMiddleware),
                 public_slots=asyncio.Semaphore(public_slots(settings)),

@@ -81,8 +81,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_idle_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
     session_idle_minutes_staff: PositiveInt = 15
     session_idle_minutes_citizen: PositiveInt = 120
-    auth_rate_limit_per_minute: PositiveInt = 30
-    """Sign-in and token requests allowed per client address and minute (per process)."""
+    auth_throttle_address_per_minute: PositiveInt = 6000
+    """Sign-in requests (authorize, callback, token) per client address and minute, counted
+    across all processes. High on purpose: a carrier's NAT or a commune office puts thousands
+    of people behind one address, and one sign-in takes 3–6 requests (6,000 admits 1,000
+    sign-ins a minute)."""
+    auth_throttle_credential_per_minute: PositiveInt = 10
+    """Attempts per minute on one login flow (state), one handoff code, one refresh-token
+    family (or one unknown refresh token): what stops guessing and hammering."""
     security_log: str | None = None
     """JSON-lines file of security events; default `<data_dir>/security.jsonl`."""
 

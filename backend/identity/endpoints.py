@@ -80,7 +80,7 @@ class SignInController(Controller):
     path = "/auth"
     tags = ["sign-in"]
 
-    @get("/mobile/authorize", opt=access(PUBLIC, throttle=True))
+    @get("/mobile/authorize", opt=access(PUBLIC, throttle="authorize"))
     async def mobile_authorize(
         self,
         settings: NamedDependency[Settings],
@@ -103,7 +103,7 @@ class SignInController(Controller):
         )
         return Redirect(url, status_code=302, headers=NO_STORE)
 
-    @get("/login", opt=access(PUBLIC, throttle=True))
+    @get("/login", opt=access(PUBLIC, throttle="authorize"))
     async def web_login(
         self,
         settings: NamedDependency[Settings],
@@ -125,7 +125,7 @@ class SignInController(Controller):
         )
         return Redirect(url, status_code=302, headers=NO_STORE, cookies=[cookie])
 
-    @get("/callback", opt=access(PUBLIC, transaction=False, throttle=True))
+    @get("/callback", opt=access(PUBLIC, transaction=False, throttle="callback"))
     async def callback(
         self,
         request: Request[Any, Any, Any],
@@ -226,7 +226,7 @@ class TokenController(Controller):
     path = "/api/v1/auth"
     tags = ["sign-in"]
 
-    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC, throttle=True, idempotent=False))
+    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC, throttle="token", idempotent=False))
     async def token(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[TokenPair]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from piccolo.custom_types import Combinable
 
+from backend.db import engine
 from backend.identity.tables import (
     Agency,
     HandoffCode,
@@ -18,6 +20,7 @@ from backend.identity.tables import (
     RefreshToken,
     RoleGrant,
     SigningKey,
+    ThrottleCounter,
     WebSession,
 )
 
@@ -338,6 +341,41 @@ async def revoke_families(
     return len(rows)
 
 
+async def family_of_refresh_token(token_hash: str) -> uuid.UUID | None:
+    rows: list[dict[str, Any]] = await RefreshToken.raw(
+        "SELECT family FROM refresh_tokens WHERE token_hash = {}", token_hash
+    )
+    return uuid.UUID(str(rows[0]["family"])) if rows else None
+
+
+# --- sign-in throttling -----------------------------------------------------------------------
+
+_COUNT_HITS = """
+INSERT INTO throttle_counters AS c (key, hits, expires_at)
+SELECT k, 1, $2 FROM unnest($1::varchar[]) AS k
+ON CONFLICT (key) DO UPDATE SET hits = c.hits + 1
+RETURNING key, hits
+"""
+
+
+async def count_hits(keys: Sequence[str], expires_at: datetime) -> dict[str, int]:
+    """Add one hit to each counter (created at 1) in one atomic statement, and return the
+    counts. Runs on a connection of its own and commits at once, never inside the caller's
+    transaction: a request that fails and rolls back has still been counted."""
+    ordered = sorted(set(keys))  # one order for every caller: concurrent upserts cannot deadlock
+    db = engine()
+    if db.pool is not None:
+        async with db.pool.acquire() as connection:
+            rows = await connection.fetch(_COUNT_HITS, ordered, expires_at)
+    else:
+        connection = await db.get_new_connection()
+        try:
+            rows = await connection.fetch(_COUNT_HITS, ordered, expires_at)
+        finally:
+            await connection.close()
+    return {str(row["key"]): int(row["hits"]) for row in rows}
+
+
 # --- web sessions ---------------------------------------------------------------------------------
 
 
@@ -399,5 +437,10 @@ async def delete_expired(now: datetime) -> dict[str, int]:
     )
     counts["web_sessions"] = len(
         await WebSession.delete().where(WebSession.expires_at <= now).returning(WebSession.id)
+    )
+    counts["throttle_counters"] = len(
+        await ThrottleCounter.delete()
+        .where(ThrottleCounter.expires_at <= now)
+        .returning(ThrottleCounter.key)
     )
     return counts

@@ -5,6 +5,7 @@ from piccolo.columns import (
     Bytea,
     Date,
     ForeignKey,
+    Integer,
     Serial,
     Text,
     Timestamptz,
@@ -141,3 +142,13 @@ class WebSession(Table, tablename="web_sessions"):
     last_seen_at = Timestamptz()
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class ThrottleCounter(Table, tablename="throttle_counters"):
+    """Sign-in attempts counted per limit, subject and one-minute window, shared by every
+    process. UNLOGGED (set by its migration): counters are worth no WAL and may be lost in a
+    crash. `key` is `<limit>:<hashed subject>:<window>`; rows die with their window."""
+
+    key = Varchar(length=120, primary_key=True)
+    hits = Integer(default=0)
+    expires_at = Timestamptz(index=True)

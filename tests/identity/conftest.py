@@ -57,7 +57,6 @@ def running_server(
         CTN_MOBILE_REDIRECT_URIS=f"{APP_REDIRECT},vn.test.ctn:/other",
         CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
         CTN_DB_POOL_MIN="0",
-        CTN_AUTH_RATE_LIMIT_PER_MINUTE="100000",
         **(extra_env or {}),
     )
     log_path = tmp / "serve.log"
