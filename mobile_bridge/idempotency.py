@@ -16,13 +16,18 @@ twice must be seen as such, and a stored response would hold the tokens.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar import Response
 
 from backend.db import current_unit_of_work
-from backend.hashing import sha256_hex
 from backend.middleware import (
     ASGIApp,
     Message,
@@ -49,16 +54,47 @@ METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NOT_REPLAYED = {b"set-cookie", b"date", b"content-length", b"x-request-id", b"server"}
 
 
-def stored_key(scope: Scope, raw_key: bytes) -> str | None:
-    """What the key is stored as: a hash of the signed-in person and the key; None when the
-    key is not honoured here (an anonymous caller, or a route that says `idempotent: False`)."""
+@dataclass(frozen=True)
+class StoredKey:
+    """An `Idempotency-Key` as kept: `scope_key`, a hash of the person and the key, names
+    the record; the stored response is sealed (AES-GCM) under another hash of them, so the
+    database alone reveals neither the key nor the response (which may hold signed URLs)."""
+
+    scope_key: str
+    sealing_key: bytes
+
+    def seal(self, response: StoredResponse) -> StoredResponse:
+        nonce = os.urandom(12)
+        plain = msgspec.msgpack.encode((response.headers, response.body))
+        sealed = nonce + AESGCM(self.sealing_key).encrypt(nonce, plain, self.scope_key.encode())
+        return StoredResponse(response.status_code, [], sealed)
+
+    def open(self, stored: StoredResponse) -> StoredResponse | None:
+        """The response again; None when it does not open (a record from before sealing)."""
+        try:
+            plain = AESGCM(self.sealing_key).decrypt(
+                stored.body[:12], stored.body[12:], self.scope_key.encode()
+            )
+            headers, body = msgspec.msgpack.decode(plain, type=tuple[list[tuple[str, str]], bytes])
+        except (InvalidTag, ValueError, msgspec.DecodeError):
+            return None
+        return StoredResponse(stored.status_code, headers, body)
+
+
+def stored_key(scope: Scope, raw_key: bytes) -> StoredKey | None:
+    """How the key is kept, or None when it is not honoured here (an anonymous caller, or a
+    route that says `idempotent: False`)."""
     if not handler_opt(scope, "idempotent", True):
         return None
     user: Any = scope.get("user")
     person_id = getattr(user, "id", None)
     if person_id is None:
         return None
-    return sha256_hex(f"person:{person_id}|{raw_key.decode('latin-1')}")
+    material = f"person:{person_id}|{raw_key.decode('latin-1')}".encode()
+    return StoredKey(
+        scope_key=hashlib.sha256(material).hexdigest(),
+        sealing_key=hashlib.sha256(b"idempotency-response-v1|" + material).digest(),
+    )
 
 
 class StreamedRequestKey:
@@ -67,9 +103,9 @@ class StreamedRequestKey:
     `check` and `store` run in the unit of work that records the result, so a concurrent
     duplicate waits for it."""
 
-    def __init__(self, scope: Scope, scope_key: str, ttl: timedelta) -> None:
+    def __init__(self, scope: Scope, key: StoredKey, ttl: timedelta) -> None:
         self.scope = scope
-        self.scope_key = scope_key
+        self.key = key
         self.ttl = ttl
 
     @classmethod
@@ -79,12 +115,12 @@ class StreamedRequestKey:
         raw_key = dict(scope["headers"]).get(HEADER)
         if raw_key is None:
             return None
-        scope_key = stored_key(scope, raw_key)
-        if scope_key is None:
+        key = stored_key(scope, raw_key)
+        if key is None:
             return None
         if not _valid_key(raw_key):
             raise IdempotencyKeyInvalid()
-        return cls(scope, scope_key, timedelta(hours=ttl_hours))
+        return cls(scope, key, timedelta(hours=ttl_hours))
 
     async def check(self, body_digest: str) -> Response[bytes] | None:
         """The first response again when this is a retry; None: claimed, do the work."""
@@ -95,13 +131,16 @@ class StreamedRequestKey:
             "",
             body_digest.encode(),
         )
-        stored = await check_idempotency_key(self.scope_key, request_fingerprint, self.ttl)
-        return None if stored is None else _replayed_response(stored)
+        stored = await check_idempotency_key(self.key.scope_key, request_fingerprint, self.ttl)
+        opened = None if stored is None else self.key.open(stored)
+        return None if opened is None else _replayed_response(opened)
 
     async def store(self, status: int, json_body: bytes) -> None:
         await do_store_response(
-            self.scope_key,
-            StoredResponse(status, [("content-type", "application/json")], json_body),
+            self.key.scope_key,
+            self.key.seal(
+                StoredResponse(status, [("content-type", "application/json")], json_body)
+            ),
         )
 
 
@@ -137,8 +176,8 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        scope_key = stored_key(scope, raw_key)
-        if scope_key is None:  # not honoured here: the request simply runs
+        key = stored_key(scope, raw_key)
+        if key is None:  # not honoured here: the request simply runs
             await self.app(scope, receive, send)
             return
         if not _valid_key(raw_key):
@@ -151,9 +190,10 @@ class IdempotencyMiddleware:
             headers.get(b"content-type", b"").decode("latin-1"),
             body,
         )
-        stored = await check_idempotency_key(scope_key, request_fingerprint, self.ttl)
-        if stored is not None:
-            await _replay(stored, send)
+        stored = await check_idempotency_key(key.scope_key, request_fingerprint, self.ttl)
+        opened = None if stored is None else key.open(stored)
+        if opened is not None:
+            await _replay(opened, send)
             return
 
         async def record(start: Message, response_body: bytes) -> None:
@@ -165,9 +205,11 @@ class IdempotencyMiddleware:
                         for k, v in start.get("headers", [])
                         if k.lower() not in _NOT_REPLAYED
                     ]
-                    await do_store_response(scope_key, StoredResponse(status, kept, response_body))
+                    await do_store_response(
+                        key.scope_key, key.seal(StoredResponse(status, kept, response_body))
+                    )
                 else:
-                    await do_forget(scope_key)
+                    await do_forget(key.scope_key)
             await send_response(send, start, response_body)
 
         replayed = False

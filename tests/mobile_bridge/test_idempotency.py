@@ -151,14 +151,25 @@ async def test_an_anonymous_callers_key_is_not_honoured(app: object, db: None) -
     assert await get_state("counter:anon") == 2
 
 
-async def test_keys_are_stored_only_as_hashes(client: httpx.AsyncClient) -> None:
+async def test_keys_are_stored_only_as_hashes_and_responses_sealed(
+    client: httpx.AsyncClient,
+) -> None:
     key = "a-secret-looking-key-1234567890"
-    await client.post("/test/counters/j", json={"by": 1}, headers={"Idempotency-Key": key})
+    headers = {"Idempotency-Key": key}
+    first = await client.post("/test/counters/sealed", json={"by": 1}, headers=headers)
     transaction = engine().current_transaction.get()
     assert transaction is not None
-    rows = await transaction.connection.fetch("SELECT scope_key FROM idempotency_keys")
+    rows = await transaction.connection.fetch(
+        "SELECT scope_key, response_headers::text AS headers, response_body FROM idempotency_keys"
+    )
     assert len(rows) == 1
     stored = rows[0]["scope_key"]
     assert key not in stored
     assert len(stored) == 64 and int(stored, 16) >= 0
     assert stored != hashlib.sha256(key.encode()).hexdigest()  # keyed by the person too
+    # The response (which may hold signed URLs) opens only with the key the client holds.
+    assert b"sealed" not in bytes(rows[0]["response_body"])
+    assert "content-type" not in rows[0]["headers"]
+    replay = await client.post("/test/counters/sealed", json={"by": 1}, headers=headers)
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == first.json() == {"name": "sealed", "value": 1}
