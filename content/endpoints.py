@@ -16,7 +16,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 from multipart import MultipartSegment, ParserError, PushMultipartParser
 
-from backend.access import PUBLIC, SIGNED_IN, access, caller, roles
+from backend.access import PUBLIC, SIGNED_IN, Principal, access, caller, roles, signed_in
 from backend.db import unit_of_work
 from backend.i18n import pick_language
 from backend.settings import Settings
@@ -129,8 +129,19 @@ class MediaController(Controller):
         streamed to storage; its type is decided from its bytes. Images are ready at once;
         videos and audio are processed in the background (poll `GET /api/v1/media/{id}`).
         With `Idempotency-Key`, a retry of the same bytes returns the first asset."""
-        principal = caller(request)
+        principal = signed_in(request)
         service.check_may_upload(principal, purpose)
+        with service.upload_slot(principal.id, settings.upload_concurrency_per_person):
+            return await self._receive(request, settings, principal, purpose, keep_original)
+
+    async def _receive(
+        self,
+        request: AnyRequest,
+        settings: Settings,
+        principal: Principal,
+        purpose: Purpose,
+        keep_original: bool,
+    ) -> Response[Any]:
         retry_key = StreamedRequestKey.of(request.scope, settings.idempotency_ttl_hours)  # type: ignore[arg-type]  # the ASGI scope
         content_type = request.headers.get("content-type", "")
         media_type, _, params = content_type.partition(";")
@@ -171,9 +182,7 @@ class MediaController(Controller):
                     await service.discard_upload(settings, received)
                     return replay
                 row = await service.do_create_asset(
-                    received,
-                    created_by=principal.id if principal else None,
-                    police_units=principal.police_units if principal else (),
+                    received, created_by=principal.id, police_units=principal.police_units
                 )
                 asset = service.view(settings, row, language=language, include_original=True)
                 if retry_key is not None:

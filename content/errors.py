@@ -10,6 +10,7 @@ from backend.errors import (
     PayloadTooLarge,
     PermissionDenied,
     ServiceUnavailable,
+    TooManyRequests,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -103,6 +104,14 @@ class ImageTooLarge(ValidationFailed):
     code = "image_too_many_pixels"
     message_vi = "Ảnh có số điểm ảnh vượt quá giới hạn cho phép."
     message_en = "The image has more pixels than allowed."
+
+
+class UploadsInProgress(TooManyRequests):
+    code = "uploads_in_progress"
+    message_vi = (
+        "Bạn đang tải lên quá nhiều tệp cùng lúc. Vui lòng chờ các tệp trước xong rồi thử lại."
+    )
+    message_en = "You have too many uploads in progress. Wait for them to finish, then try again."
 
 
 class UploadPurposeForbidden(PermissionDenied):

@@ -15,7 +15,6 @@ else gets 404, so an id's existence does not leak.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -23,7 +22,14 @@ import tempfile
 import time
 import unicodedata
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +49,10 @@ from content.errors import (
     ObjectNotFound,
     UploadEmpty,
     UploadPurposeForbidden,
+    UploadsInProgress,
     UploadTooLarge,
 )
-from content.images import process_image
+from content.images import get_decoder
 from content.policy import POLICIES, Kind, Purpose, Readers
 from content.ranges import parse_range
 from content.schemas import MediaAsset, Rendition
@@ -111,6 +118,33 @@ def check_may_upload(principal: Principal | None, purpose: Purpose) -> None:
         raise UploadPurposeForbidden()
 
 
+def max_pixels_for(settings: Settings, purpose: Purpose) -> int:
+    """The purpose's pixel limit, never above the configured one."""
+    own = POLICIES[purpose].max_pixels
+    return min(own, settings.image_max_pixels) if own else settings.image_max_pixels
+
+
+_uploads_in_progress: dict[uuid.UUID, int] = {}
+
+
+@contextlib.contextmanager
+def upload_slot(person_id: uuid.UUID, limit: int) -> Iterator[None]:
+    """Hold one of the person's `limit` concurrent upload slots (in this process) for the
+    block; with none free, `UploadsInProgress` (429) before a byte is read."""
+    held = _uploads_in_progress.get(person_id, 0)
+    if held >= limit:
+        raise UploadsInProgress(headers={"Retry-After": "5"}, limit=limit)
+    _uploads_in_progress[person_id] = held + 1
+    try:
+        yield
+    finally:
+        left = _uploads_in_progress[person_id] - 1
+        if left:
+            _uploads_in_progress[person_id] = left
+        else:
+            del _uploads_in_progress[person_id]
+
+
 def clean_filename(name: str | None) -> str:
     """The base name without control characters or path, at most 255 characters."""
     if not name:
@@ -135,9 +169,11 @@ async def receive_upload(
     Guarantees: the bytes are never held whole in memory; the type is decided from the bytes
     (415 when not allowed for `purpose` or when the name/declared type disagree); the
     purpose's size limit stops the stream as soon as it is passed (413) and nothing stays in
-    storage; the SHA-256 is computed. Images are decoded under the pixel limit and re-encoded
-    without metadata, with a thumbnail; the untouched original is kept only if
-    `keep_original`. Videos and audio are stored for the background pipeline.
+    storage; the SHA-256 is computed. Images are decoded under the purpose's pixel limit, in
+    a bounded pool of worker processes (`content.images.ImageDecoder`: the server's memory
+    does not grow with the image), and re-encoded without metadata, with a thumbnail; the
+    untouched original is kept only if `keep_original`. Videos and audio are stored for the
+    background pipeline.
     """
     policy = POLICIES[purpose]
     limit = policy.max_bytes
@@ -197,9 +233,9 @@ async def _process_received_image(
     renditions = []
     with tempfile.TemporaryDirectory(prefix="ctn-img-") as work:
         async with store.local_copy(received.original_key) as source:
-            result = await asyncio.to_thread(
-                process_image, source, Path(work), max_pixels=settings.image_max_pixels
-            )
+            result = await get_decoder(
+                settings.image_workers, settings.image_worker_memory_mb
+            ).process(source, Path(work), max_pixels=max_pixels_for(settings, received.purpose))
         for output in result.outputs:
             key = f"{received.prefix}/img/{output.path.name}"
             stored = await store.put_file(key, output.path)
