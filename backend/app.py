@@ -30,6 +30,7 @@ from backend.identity.oidc import close_clients
 from backend.identity.throttle import ThrottleMiddleware
 from backend.jobs import job_app
 from backend.middleware import (
+    AdmissionMiddleware,
     RequestContextMiddleware,
     RequestInputMiddleware,
     UnitOfWorkMiddleware,
@@ -133,14 +134,15 @@ def create_app(
             DefineMiddleware(
                 cast("Any", RequestInputMiddleware), body_timeout=settings.http_body_timeout_seconds
             ),
-            # Sign-in routes (opt `throttle`): counted in PostgreSQL outside the request's
-            # transaction, by flow, code, refresh family and client address (identity.throttle).
-            DefineMiddleware(cast("Any", ThrottleMiddleware), settings=settings),
             DefineMiddleware(
-                cast("Any", UnitOfWorkMiddleware),
+                cast("Any", AdmissionMiddleware),
                 public_slots=asyncio.Semaphore(public_slots(settings)),
                 wait=settings.db_timeout_seconds,
             ),
+            # Sign-in routes (opt `throttle`): counted in PostgreSQL outside the request's
+            # transaction, by flow, code, refresh family and client address (identity.throttle).
+            DefineMiddleware(cast("Any", ThrottleMiddleware), settings=settings),
+            cast("Any", UnitOfWorkMiddleware),
             DefineMiddleware(cast("Any", AuthenticationMiddleware), settings=settings),
             DefineMiddleware(
                 cast("Any", IdempotencyMiddleware), ttl_hours=settings.idempotency_ttl_hours

@@ -290,31 +290,27 @@ def nul_character(field: str, source: str) -> ValidationFailed:
     )
 
 
-class UnitOfWorkMiddleware:
-    """One transaction per request: committed before the response starts when its status is
-    below 400 (or when the error says its work must stick, `AppError.commit`), rolled back
-    otherwise. Routes opt out with `opt={"transaction": False}`.
+class AdmissionMiddleware:
+    """Requests that carry no credentials wait for one of `public_slots` before they may use
+    the database (the sign-in throttle's counters, then the request's transaction), and get
+    503 `server_busy` after `wait` seconds: however many anonymous requests arrive, signed-in
+    work always finds connections in the pool. Routes without a transaction hold a connection
+    only for short steps (probes, the sign-in callback, which waits on the identity provider
+    between its steps) and are not held back: a slot held across a call to the provider would
+    let a slow provider starve every public route."""
 
-    Requests that carry no credentials wait for one of `public_slots` before taking a
-    connection (503 `server_busy` after `wait` seconds), so that however many anonymous
-    requests arrive, signed-in work always finds connections in the pool."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        public_slots: asyncio.Semaphore | None = None,
-        wait: float = 5.0,
-    ) -> None:
+    def __init__(self, app: ASGIApp, public_slots: asyncio.Semaphore, wait: float = 5.0) -> None:
         self.app = app
         self.public_slots = public_slots
         self.wait = wait
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not handler_opt(scope, "transaction", True):
+        if (
+            scope["type"] != "http"
+            or not handler_opt(scope, "transaction", True)
+            or has_credentials(scope)
+        ):
             await self.app(scope, receive, send)
-            return
-        if self.public_slots is None or has_credentials(scope):
-            await self._run(scope, receive, send)
             return
         try:
             async with asyncio.timeout(self.wait):
@@ -322,11 +318,23 @@ class UnitOfWorkMiddleware:
         except TimeoutError:
             raise ServerBusy() from None
         try:
-            await self._run(scope, receive, send)
+            await self.app(scope, receive, send)
         finally:
             self.public_slots.release()
 
-    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
+
+class UnitOfWorkMiddleware:
+    """One transaction per request: committed before the response starts when its status is
+    below 400 (or when the error says its work must stick, `AppError.commit`), rolled back
+    otherwise. Routes opt out with `opt={"transaction": False}`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not handler_opt(scope, "transaction", True):
+            await self.app(scope, receive, send)
+            return
         uow = await UnitOfWork().begin(request=True)
 
         async def send_after_commit(message: Message) -> None:

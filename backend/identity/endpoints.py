@@ -80,7 +80,10 @@ class SignInController(Controller):
     path = "/auth"
     tags = ["sign-in"]
 
-    @get("/mobile/authorize", opt=access(PUBLIC, throttle="authorize"))
+    # The sign-in redirects run without a request transaction: the provider's discovery
+    # document is fetched (or found cached) first, and only then is a connection taken for
+    # the one insert, so that a slow provider never holds the pool (or the public share).
+    @get("/mobile/authorize", opt=access(PUBLIC, transaction=False, throttle="authorize"))
     async def mobile_authorize(
         self,
         settings: NamedDependency[Settings],
@@ -93,17 +96,19 @@ class SignInController(Controller):
         """The app opens this in the system browser (RFC 8252); the backend runs the code
         flow with the identity provider and comes back to `redirect_uri` with a one-time
         code and the app's `state`."""
-        url = await service.begin_mobile_sign_in(
-            settings,
-            redirect_uri=redirect_uri,
-            state=app_state,
-            code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method,
-            login_hint=login_hint,
-        )
+        await get_client(settings).metadata()
+        async with unit_of_work():
+            url = await service.begin_mobile_sign_in(
+                settings,
+                redirect_uri=redirect_uri,
+                state=app_state,
+                code_challenge=code_challenge,
+                code_challenge_method=code_challenge_method,
+                login_hint=login_hint,
+            )
         return Redirect(url, status_code=302, headers=NO_STORE)
 
-    @get("/login", opt=access(PUBLIC, throttle="authorize"))
+    @get("/login", opt=access(PUBLIC, transaction=False, throttle="authorize"))
     async def web_login(
         self,
         settings: NamedDependency[Settings],
@@ -111,9 +116,11 @@ class SignInController(Controller):
         login_hint: Annotated[str | None, QueryParameter(max_length=100)] = None,
     ) -> Redirect:
         """The web console's sign-in: to the provider, back to `return_to` with a session."""
-        url, binding = await service.begin_web_sign_in(
-            settings, return_to=return_to, login_hint=login_hint
-        )
+        await get_client(settings).metadata()
+        async with unit_of_work():
+            url, binding = await service.begin_web_sign_in(
+                settings, return_to=return_to, login_hint=login_hint
+            )
         cookie = Cookie(
             key=LOGIN_COOKIE,
             value=binding,
