@@ -187,7 +187,7 @@ async def committed(infrastructure: None) -> AsyncIterator[None]:
         await connection.execute(
             "TRUNCATE idempotency_keys, installation_state, procrastinate_jobs,"
             " procrastinate_periodic_defers, persons, agencies, police_units, login_flows,"
-            " dev_idp_codes, dev_idp_access_tokens CASCADE"
+            " dev_idp_codes, dev_idp_access_tokens, throttle_counters CASCADE"
         )
     finally:
         await connection.close()
