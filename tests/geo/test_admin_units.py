@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from vietnam_provinces import ProvinceCode, Ward
@@ -20,8 +21,8 @@ def expected_units() -> list[Ward]:
 
 async def walk(
     client: httpx.AsyncClient, url: str, limit: int, during: object = None
-) -> list[dict]:
-    items: list[dict] = []
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     cursor = None
     pages = 0
     while True:
