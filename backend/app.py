@@ -15,15 +15,10 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
-from backend import db, security_events, server
+from backend import db, domains, security_events, server
 from backend.access import PUBLIC, access
-from backend.audit.endpoints import AuditController
-from backend.devidp.endpoints import DevIdentityProviderController
 from backend.devidp.service import do_ensure_key
 from backend.errors import UnsupportedMediaType
-from backend.geo.endpoints import AdministrativeUnitController
-from backend.health.endpoints import HealthController
-from backend.identity.endpoints import ROUTE_HANDLERS as IDENTITY_ROUTES
 from backend.identity.guard import AuthenticationMiddleware, check_access
 from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
@@ -37,22 +32,11 @@ from backend.middleware import (
 )
 from backend.problems import exception_handler
 from backend.settings import Settings, load_settings
-from content.articles.endpoints import ArticleController
-from content.endpoints import MediaController, MediaObjectController
 from mobile_bridge.etag import ETagMiddleware
 from mobile_bridge.idempotency import IdempotencyMiddleware
 
 log = logging.getLogger("ctn.app")
 
-ROUTE_HANDLERS: list[Any] = [
-    HealthController,
-    AdministrativeUnitController,
-    *IDENTITY_ROUTES,
-    AuditController,
-    MediaController,  # content
-    MediaObjectController,  # content
-    ArticleController,  # content
-]
 
 JSON_TYPES = ("application/json",)
 
@@ -122,9 +106,8 @@ def create_app(
     def provide_settings() -> Settings:
         return settings
 
-    dev_routes = [DevIdentityProviderController] if settings.dev_idp else []
     app = Litestar(
-        route_handlers=[*ROUTE_HANDLERS, *dev_routes, *extra_route_handlers],
+        route_handlers=[*domains.route_handlers(dev_idp=settings.dev_idp), *extra_route_handlers],
         guards=[check_access],
         lifespan=[lifespan],
         dependencies={"settings": Provide(provide_settings, use_cache=True, sync_to_thread=False)},

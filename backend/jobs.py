@@ -1,6 +1,7 @@
 """Background jobs: the procrastinate application, and deferring after commit.
 
-Tasks live in each domain's `tasks.py` and are registered on `job_app`. A task that touches
+Tasks live in each domain's `tasks.py` (registered in `backend.domains`) and are registered
+on `job_app`. A task that touches
 the database runs inside one unit of work (`@transactional`). A job deferred while a request's
 transaction is open is enqueued only after that transaction commits (`defer`), so a worker
 never sees a job for rows it cannot read yet, and a rolled-back request enqueues nothing.
@@ -15,17 +16,13 @@ from typing import Any, ParamSpec, TypeVar
 import procrastinate
 
 from backend.db import after_commit, unit_of_work
+from backend.domains import task_modules
 from backend.settings import load_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-TASK_MODULES = [
-    "backend.geo.tasks",
-    "mobile_bridge.tasks",
-    "backend.identity.tasks",
-    "content.tasks",
-]
+TASK_MODULES = task_modules()
 
 # Jobs are retried with exponential backoff: 2, 4, 8, 16… seconds between attempts.
 DEFAULT_RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)

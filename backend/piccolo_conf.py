@@ -1,8 +1,10 @@
-"""Piccolo configuration: the engine (from DATABASE_URL) and one app per domain."""
+"""Piccolo configuration: the engine (from DATABASE_URL) and one app per domain (the
+domains registered in `backend.domains`)."""
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
 
+from backend.domains import piccolo_apps
 from backend.settings import load_settings
 
 _settings = load_settings()
@@ -14,15 +16,4 @@ DB = PostgresEngine(
     }
 )
 
-APP_REGISTRY = AppRegistry(
-    apps=[
-        "backend.queue.piccolo_app",
-        "backend.system.piccolo_app",
-        "backend.audit.piccolo_app",
-        "backend.geo.piccolo_app",
-        "backend.identity.piccolo_app",
-        "backend.devidp.piccolo_app",
-        "mobile_bridge.piccolo_app",
-        "content.piccolo_app",
-    ]
-)
+APP_REGISTRY = AppRegistry(apps=piccolo_apps())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
+from backend import domains
 from backend.db import unit_of_work
 from backend.geo.service import do_sync_units
 from backend.settings import Settings
 from backend.system.service import do_set_state, get_state
-from seed.content import seed_content
-from seed.identity import seed_people
 
 SEED_KEY = "demo_seed"
 SEED_VERSION = 1
@@ -29,16 +28,14 @@ async def load_demo_data(
             echo("→ demo data already loaded")
             return False
         echo("→ loading demo data")
-        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("administrative units", lambda: do_sync_units(settings.province_code)),
-            ("agencies, police units and people of every role", seed_people),
-            (
-                "media and articles (a short video transcoded, articles for every audience)",
-                lambda: seed_content(settings),
-            ),
-        ]
+        steps = domains.demo_steps()
         for index, (name, step) in enumerate(steps, start=1):
             echo(f"  [{index}/{len(steps)}] {name}")
-            await step()
+            await step(settings)
         await do_set_state(SEED_KEY, {"version": SEED_VERSION})
     return True
+
+
+async def administrative_units(settings: Settings) -> object:
+    """The province's communes, from the `vietnam-provinces` package."""
+    return await do_sync_units(settings.province_code)

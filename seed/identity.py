@@ -14,11 +14,12 @@ from backend.identity.service import (
     do_upsert_police_unit,
     get_person_roles,
 )
+from backend.settings import Settings
 
 REASON = "Dữ liệu mẫu (demo)"
 
 
-async def seed_people() -> int:
+async def seed_people(settings: Settings | None = None) -> int:
     """Idempotent: units are upserted, people provisioned once, missing roles granted.
     Returns the number of roles granted by this run."""
     for agency in AGENCIES:

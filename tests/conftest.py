@@ -179,16 +179,13 @@ async def committed(infrastructure: None) -> AsyncIterator[None]:
     Tables written by the tests are emptied afterwards and reference data restored."""
     yield
     from backend.db import engine, unit_of_work
+    from backend.domains import test_tables
     from backend.geo.service import do_sync_units
     from backend.settings import load_settings
 
     connection = await engine().get_new_connection()
     try:
-        await connection.execute(
-            "TRUNCATE idempotency_keys, installation_state, procrastinate_jobs,"
-            " procrastinate_periodic_defers, persons, agencies, police_units, login_flows,"
-            " dev_idp_codes, dev_idp_access_tokens, throttle_counters CASCADE"
-        )
+        await connection.execute(f"TRUNCATE {', '.join(test_tables())} CASCADE")
     finally:
         await connection.close()
     async with unit_of_work():

@@ -75,3 +75,33 @@ def test_this_check_would_catch_an_offender(tmp_path: Path) -> None:
     bad.write_text("from litestar import get\nfrom backend.geo.tables import AdministrativeUnit\n")
     assert "litestar" in imported_modules(bad)
     assert "backend.geo.tables" in imported_modules(bad)
+
+
+def test_every_domain_is_registered_in_the_one_list() -> None:
+    """A Piccolo app or a tasks module that `backend.domains.DOMAINS` does not name would be
+    silently left out of migrations or the worker."""
+    from backend import domains
+
+    def module_of(path: Path) -> str:
+        return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+    apps = {module_of(p) for p in python_files() if p.name == "piccolo_app.py"}
+    tasks = {module_of(p) for p in python_files() if p.name == "tasks.py"}
+    assert apps == set(domains.piccolo_apps())
+    assert tasks == set(domains.task_modules())
+    # Every controller a domain defines is mounted.
+    from litestar import Controller
+
+    mounted = set(domains.route_handlers(dev_idp=True))
+    for path in python_files():
+        if path.name != "endpoints.py":
+            continue
+        module = __import__(module_of(path), fromlist=["*"])
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Controller)
+                and value is not Controller
+                and value.__module__ == module.__name__
+            ):
+                assert value in mounted, f"{value.__name__} is not in backend.domains"
