@@ -49,9 +49,6 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     family_id: uuid.UUID | None = None
     """The refresh-token family the access token belongs to (revoked → token refused)."""
 
-    def has(self, *roles: str) -> bool:
-        return any(role in self.roles for role in roles)
-
     @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)

@@ -92,10 +92,6 @@ class GrantRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
 
 
-class RevokeRoleReason(msgspec.Struct, kw_only=True):
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
-
-
 class ProvisionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A staff member known by personal identification number before their first sign-in."""
 
