@@ -19,6 +19,8 @@ from backend import db, domains, security_events, server
 from backend.access import PUBLIC, access
 from backend.devidp.service import do_ensure_key
 from backend.errors import UnsupportedMediaType
+from backend.http.etag import ETagMiddleware
+from backend.http.idempotency import IdempotencyMiddleware
 from backend.identity.guard import AuthenticationMiddleware, check_access
 from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
@@ -32,8 +34,6 @@ from backend.middleware import (
 )
 from backend.problems import exception_handler
 from backend.settings import Settings, load_settings
-from mobile_bridge.etag import ETagMiddleware
-from mobile_bridge.idempotency import IdempotencyMiddleware
 
 log = logging.getLogger("ctn.app")
 

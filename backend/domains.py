@@ -90,9 +90,9 @@ DOMAINS: tuple[Domain, ...] = (
         test_tables=("dev_idp_codes", "dev_idp_access_tokens"),
     ),
     Domain(
-        "mobile_bridge",
-        piccolo_app="mobile_bridge.piccolo_app",
-        tasks="mobile_bridge.tasks",
+        "http",
+        piccolo_app="backend.http.piccolo_app",
+        tasks="backend.http.tasks",
         test_tables=("idempotency_keys",),
     ),
     Domain(

@@ -36,3 +36,25 @@ async def run_sql_script(sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+RENAMED_APPS = {"mobile_bridge": "http"}
+"""Piccolo apps that were renamed (old name → new): their applied migrations are recorded
+under the old name in databases migrated before the rename."""
+
+
+async def adopt_renamed_apps() -> None:
+    """Record the applied migrations of renamed apps under their new names, so that
+    `ctn migrate` does not apply them again. Idempotent; nothing to do on a new database."""
+    from piccolo.engine import engine_finder
+
+    db: Any = engine_finder()
+    connection = await db.get_new_connection()
+    try:
+        if await connection.fetchval("SELECT to_regclass('migration') IS NOT NULL"):
+            for old, new in RENAMED_APPS.items():
+                await connection.execute(
+                    "UPDATE migration SET app_name = $2 WHERE app_name = $1", old, new
+                )
+    finally:
+        await connection.close()

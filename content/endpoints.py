@@ -18,6 +18,7 @@ from multipart import MultipartSegment, ParserError, PushMultipartParser
 
 from backend.access import PUBLIC, SIGNED_IN, Principal, access, caller, roles, signed_in
 from backend.db import unit_of_work
+from backend.http.idempotency import StreamedRequestKey
 from backend.i18n import pick_language
 from backend.settings import Settings
 from content import service
@@ -25,7 +26,6 @@ from content.errors import UploadIncomplete, UploadMalformed, UploadTooLarge
 from content.policy import MAX_UPLOAD_BYTES, UPLOAD_ROLES, Purpose
 from content.schemas import MediaAsset
 from content.storage import OBJECTS_ROUTE
-from mobile_bridge.idempotency import StreamedRequestKey
 
 AnyRequest = Request[Any, Any, Any]
 

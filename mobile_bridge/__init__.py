@@ -1,1 +1,3 @@
-"""What only the mobile app needs: idempotency keys, cursor pagination, ETags, app config."""
+"""What only the mobile app needs: app configuration and the version gate, the home screen
+aggregate. The HTTP conventions every domain shares (cursor pagination, ETags, idempotency
+keys) live in `backend.http`."""

@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 from backend.access import Role, access, roles, signed_in
 from backend.audit import service
 from backend.audit.schemas import AuditEntry, AuditPage
-from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor, page_request
+from backend.http.pagination import PageRequest, decode_cursor, encode_cursor, page_request
 
 Short = Annotated[str | None, QueryParameter(max_length=100)]
 

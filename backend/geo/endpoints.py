@@ -11,9 +11,9 @@ from backend.access import PUBLIC, Role, access, roles
 from backend.geo import service
 from backend.geo.schemas import AdministrativeUnit, AdministrativeUnitPage, SyncAccepted
 from backend.geo.tasks import sync_admin_units
+from backend.http.pagination import PageRequest, page_request
 from backend.jobs import defer
 from backend.settings import Settings
-from mobile_bridge.pagination import PageRequest, page_request
 
 
 class AdministrativeUnitController(Controller):

@@ -12,8 +12,8 @@ from backend.audit.service import do_record
 from backend.geo import repository
 from backend.geo.errors import AdministrativeUnitNotFound
 from backend.geo.schemas import AdministrativeUnit, AdministrativeUnitPage, SyncReport
+from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
 from backend.text import fold
-from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor
 
 CURSOR_KIND = "admin_units"
 

@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from backend.access import PUBLIC, SIGNED_IN, Role, access, roles, signed_in
 from backend.db import unit_of_work
 from backend.errors import MalformedBody, UnsupportedMediaType
+from backend.http.pagination import PageRequest, decode_cursor, encode_cursor, page_request
 from backend.identity import keys, service
 from backend.identity.errors import IdTokenError, SignInRefused, UnsupportedGrantType
 from backend.identity.guard import (
@@ -44,7 +45,6 @@ from backend.identity.schemas import (
 from backend.problems import validation_failed
 from backend.settings import Settings
 from backend.web import FORM, NO_STORE, media_type_of, read_form
-from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor, page_request
 
 TOKEN_TYPES = (FORM, "application/json")
 GRANT_TYPES = ("authorization_code", "refresh_token")

@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 
 from backend.access import PUBLIC, access, caller, roles
+from backend.http.pagination import PageRequest, page_request
 from backend.settings import Settings
 from content.articles import service
 from content.articles.schemas import (
@@ -22,7 +23,6 @@ from content.articles.schemas import (
     ArticleStatus,
     ArticleUpdate,
 )
-from mobile_bridge.pagination import PageRequest, page_request
 
 AnyRequest = Request[Any, Any, Any]
 

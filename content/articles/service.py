@@ -24,6 +24,7 @@ import msgspec
 from backend.access import Principal, Role
 from backend.audit.service import do_record
 from backend.errors import PermissionDenied
+from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
 from backend.identity.service import list_agencies
 from backend.settings import Settings
 from backend.text import fold
@@ -57,7 +58,6 @@ from content.errors import (
     MediaNotForPublicUse,
     MediaNotFound,
 )
-from mobile_bridge.pagination import PageRequest, decode_cursor, encode_cursor
 
 WRITER_ROLES = frozenset({Role.COMMS_OFFICER, Role.COMMS_APPROVER})
 PUBLISHER_ROLES = frozenset({Role.COMMS_APPROVER})

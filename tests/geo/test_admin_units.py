@@ -10,7 +10,7 @@ from vietnam_provinces import ProvinceCode, Ward
 
 from backend.geo import repository
 from backend.geo.service import packaged_units
-from mobile_bridge.pagination import encode_cursor
+from backend.http.pagination import encode_cursor
 
 THAI_NGUYEN = ProvinceCode(19)
 

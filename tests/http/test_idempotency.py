@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from backend.db import engine, unit_of_work
+from backend.http.service import do_purge_expired_keys
 from backend.system.service import get_state
-from mobile_bridge.service import do_purge_expired_keys
 from tests.support.auth import auth_headers
 
 

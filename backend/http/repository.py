@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mobile_bridge.tables import IdempotencyKey
+from backend.http.tables import IdempotencyKey
 
 
 async def claim(scope_key: str, fingerprint: str, now: datetime, expires_at: datetime) -> bool:

@@ -16,7 +16,7 @@ DELETE FROM idempotency_keys;
 
 
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="mobile_bridge", description=DESCRIPTION)
+    manager = MigrationManager(migration_id=ID, app_name="http", description=DESCRIPTION)
 
     async def forget_records() -> None:
         await run_sql_script(SQL)

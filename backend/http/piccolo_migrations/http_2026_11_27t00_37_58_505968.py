@@ -14,7 +14,7 @@ DESCRIPTION = "idempotency keys"
 
 async def forwards():
     manager = MigrationManager(
-        migration_id=ID, app_name="mobile_bridge", description=DESCRIPTION
+        migration_id=ID, app_name="http", description=DESCRIPTION
     )
 
     manager.add_table(

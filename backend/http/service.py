@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from mobile_bridge import repository
-from mobile_bridge.errors import IdempotencyKeyReused
+from backend.http import repository
+from backend.http.errors import IdempotencyKeyReused
 
 
 class StoredResponse(msgspec.Struct, frozen=True):

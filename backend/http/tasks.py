@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from backend.http.service import do_purge_expired_keys
 from backend.jobs import job_app, transactional
 from backend.logs import log_fields
-from mobile_bridge.service import do_purge_expired_keys
 
 log = logging.getLogger(__name__)
 

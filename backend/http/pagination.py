@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar.params import QueryParameter
 
-from mobile_bridge.errors import InvalidCursor
+from backend.http.errors import InvalidCursor
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

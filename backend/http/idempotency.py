@@ -28,6 +28,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar import Response
 
 from backend.db import current_unit_of_work
+from backend.http.errors import IdempotencyBodyTooLarge, IdempotencyKeyInvalid
+from backend.http.service import (
+    StoredResponse,
+    check_idempotency_key,
+    do_forget,
+    do_store_response,
+    fingerprint,
+)
 from backend.middleware import (
     ASGIApp,
     Message,
@@ -37,14 +45,6 @@ from backend.middleware import (
     buffered_send,
     handler_opt,
     send_response,
-)
-from mobile_bridge.errors import IdempotencyBodyTooLarge, IdempotencyKeyInvalid
-from mobile_bridge.service import (
-    StoredResponse,
-    check_idempotency_key,
-    do_forget,
-    do_store_response,
-    fingerprint,
 )
 
 HEADER = b"idempotency-key"
