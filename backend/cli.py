@@ -9,26 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import signal
+import socket
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from backend.settings import Settings, SettingsError, describe, load_settings
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _settings() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
-        click.echo(f"ctn: {exc}", err=True)
-        sys.exit(2)
+        _fail(str(exc), code=2)
+
+
+def _fail(message: str, *, code: int = 1) -> NoReturn:
+    """One line on stderr, then exit: what an operator reads instead of a traceback."""
+    click.echo(f"ctn: {message}", err=True)
+    sys.exit(code)
 
 
 def _run(coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -36,23 +44,142 @@ def _run(coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="c-thainguyen", prog_name="ctn")
 def main() -> None:
     """C-ThaiNguyen backend."""
+
+
+# --- the database of a command ------------------------------------------------------------
+
+
+def data_dir_option(command: F) -> F:
+    """`--data-dir`: use the database and the secret of a `ctn demo` data directory."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Use the private PostgreSQL and the secret of this `ctn demo` data directory"
+        " (joins a running demo, else starts the database for the command).",
+    )(command)
+
+
+@contextlib.contextmanager
+def _database(data_dir: Path | None) -> Iterator[Settings]:
+    """The settings of a command that needs the database: DATABASE_URL, or with `data_dir`
+    the demo's own PostgreSQL (joined when the demo runs, else started and stopped again),
+    its secret (unless CTN_SECRET_KEY is set) and its data directory."""
+    if data_dir is None:
+        settings = _settings()
+        if not settings.database_url:
+            _fail_no_database()
+        yield settings
+        return
+    from backend.embedded import EmbeddedPostgres
+
+    data_dir = data_dir.resolve()
+    postgres = EmbeddedPostgres(data_dir)
+    if not (postgres.pgdata / "PG_VERSION").exists():
+        _fail(f"{data_dir} holds no demo database (`ctn demo --data-dir {data_dir}` makes one)")
+    _settings()  # a bad setting is reported before anything starts
+    try:
+        os.environ["DATABASE_URL"] = postgres.start()
+        os.environ["CTN_DATA_DIR"] = str(data_dir)
+        secret = data_dir / "secret.key"
+        if secret.exists():
+            os.environ.setdefault("CTN_SECRET_KEY", secret.read_text().strip())
+        yield _settings()
+    finally:
+        postgres.stop()
+
+
+async def _secret_problem(settings: Settings) -> str | None:
+    """One line when CTN_SECRET_KEY cannot open the keys stored in the database (the current
+    signing key, the audit chain's current key), else None. A database without them (not
+    migrated, or nothing signed yet) has nothing to open."""
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+
+    from backend.audit.service import check_secret_derives_current_key
+    from backend.db import unit_of_work
+    from backend.identity.keys import check_secret_opens_signing_key
+
+    secret = settings.require_secret_key()
+    try:
+        async with unit_of_work():
+            signing = await check_secret_opens_signing_key(secret)
+            audit_key = await check_secret_derives_current_key(secret)
+    except asyncpg.UndefinedTableError:
+        return None
+    closed = [
+        *([f"signing key {signing}"] if signing else []),
+        *([f"audit key {audit_key}"] if audit_key else []),
+    ]
+    if not closed:
+        return None
+    return (
+        f"CTN_SECRET_KEY does not open the stored keys ({', '.join(closed)}): it is not the"
+        " secret they were made with"
+    )
+
+
+def _require_secret_opens_keys(settings: Settings) -> None:
+    """Exit 1 with one line unless CTN_SECRET_KEY opens the stored keys."""
+    if not settings.secret_key:
+        _fail_no_secret()
+    problem = _run(lambda: _secret_problem(settings))
+    if problem:
+        _fail(problem)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit 1 naming the port when it cannot be listened on (before anything starts)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        _fail(f"cannot listen on {host}: the host is not an address of this machine")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == 98 else f"cannot be used ({exc.strerror})"
+            _fail(f"port {port} on {host} {reason}; choose another with --port")
 
 
 # --- migrate / seed ----------------------------------------------------------------------
 
 
-async def _migrate(settings: Settings) -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+async def _migrate(settings: Settings, *, verbose: bool = False) -> None:
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+    from piccolo.apps.migrations.tables import Migration
 
     from backend.db import unit_of_work
     from backend.geo.service import do_sync_units
+    from backend.piccolo_apps import adopt_renamed_apps
 
     click.echo("→ applying migrations")
-    result = await run_forwards(app_name="all")
-    if not result.success:
-        raise click.ClickException(f"migrations failed: {result.message}")
+    await adopt_renamed_apps()
+    names = BaseMigrationManager().get_sorted_app_names()
+    applied = 0
+    for name in names:
+        manager = ForwardsMigrationManager(app_name=name)
+        await manager.create_migration_table()
+        before = len(await Migration.get_migrations_which_ran(app_name=name))
+        # Piccolo prints several lines per app and per migration: kept for -v and failures.
+        chatter = io.StringIO()
+        with contextlib.redirect_stdout(chatter):
+            result = await manager.run()
+        if verbose or not result.success:
+            click.echo(chatter.getvalue().rstrip(), err=not result.success)
+        if not result.success:
+            raise click.ClickException(f"migrations of {name} failed: {result.message}")
+        count = len(await Migration.get_migrations_which_ran(app_name=name)) - before
+        if count:
+            click.echo(f"  {name}: {count} migration{'s' if count != 1 else ''} applied")
+        applied += count
+    if not applied:
+        click.echo(f"  {len(names)} apps up to date")
     click.echo("→ loading administrative units from vietnam-provinces")
     async with unit_of_work():
         report = await do_sync_units(settings.province_code)
@@ -62,13 +189,18 @@ async def _migrate(settings: Settings) -> None:
     )
 
 
+verbose_option = click.option("-v", "--verbose", is_flag=True, help="Print every migration step.")
+
+
 @main.command()
-def migrate() -> None:
-    """Apply all pending migrations and load reference data (idempotent)."""
-    settings = _settings()
-    if not settings.database_url:
-        _fail_no_database()
-    _run(lambda: _migrate(settings))
+@data_dir_option
+@verbose_option
+def migrate(data_dir: Path | None, verbose: bool) -> None:
+    """Apply all pending migrations and load reference data (idempotent; audited, so
+    CTN_SECRET_KEY is needed)."""
+    with _database(data_dir) as settings:
+        _require_secret_opens_keys(settings)
+        _run(lambda: _migrate(settings, verbose=verbose))
     click.echo("✔ database up to date")
 
 
@@ -79,12 +211,13 @@ async def _seed(settings: Settings, *, only_first_time: bool) -> None:
 
 
 @main.command()
-def seed() -> None:
-    """Load the demo data (idempotent: running it again changes nothing)."""
-    settings = _settings()
-    if not settings.database_url:
-        _fail_no_database()
-    _run(lambda: _seed(settings, only_first_time=False))
+@data_dir_option
+def seed(data_dir: Path | None) -> None:
+    """Load the demo data (idempotent: running it again changes nothing). Its role grants
+    are audited, so CTN_SECRET_KEY is needed."""
+    with _database(data_dir) as settings:
+        _require_secret_opens_keys(settings)
+        _run(lambda: _seed(settings, only_first_time=False))
     click.echo("✔ demo data loaded")
 
 
@@ -106,34 +239,62 @@ def seed() -> None:
     is_flag=True,
     help="Allow CTN_DEV_IDP=1 (a development identity provider that signs anyone in).",
 )
-def serve(host: str | None, port: int | None, workers: int, allow_dev_idp: bool) -> None:
-    """Serve the API in production: settings from the environment, no embedded database."""
+@data_dir_option
+def serve(
+    host: str | None, port: int | None, workers: int, allow_dev_idp: bool, data_dir: Path | None
+) -> None:
+    """Serve the API in production: settings from the environment, no embedded database.
+    SIGTERM or Ctrl-C stops accepting connections, lets requests in flight finish, exits 0."""
     import uvicorn
 
     from backend.logs import configure_logging
     from backend.server import uvicorn_options
 
     settings = _settings()
-    if not settings.database_url:
+    if data_dir is None and not settings.database_url:
         _fail_no_database()
-    if not settings.secret_key:
+    if not settings.secret_key and not (data_dir and (data_dir / "secret.key").exists()):
         _fail_no_secret()
     if settings.dev_idp and not allow_dev_idp:
-        click.echo(
-            "ctn: CTN_DEV_IDP=1 mounts the development identity provider, which signs anyone"
+        _fail(
+            "CTN_DEV_IDP=1 mounts the development identity provider, which signs anyone"
             " in; refusing to serve it without --allow-dev-idp",
-            err=True,
+            code=2,
         )
-        sys.exit(2)
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        "backend.app:create_served_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        **uvicorn_options(settings),
-    )
+    if not settings.issuer:
+        _fail(
+            "CTN_OIDC_ISSUER is not set, so nobody could sign in: set it to the identity"
+            " provider's issuer (for development: CTN_DEV_IDP=1 with --allow-dev-idp)",
+            code=2,
+        )
+    host, port = host or settings.host, port or settings.port
+    _check_port_free(host, port)
+    # uvicorn re-raises the signal that stopped it once it has drained; remembered here, so
+    # a requested stop ends with exit 0 (and one during the checks skips serving).
+    stopping = _remember_stop_signals()
+    with _database(data_dir) as settings:
+        _require_secret_opens_keys(settings)
+        configure_logging(settings.log_level)
+        if not stopping:
+            uvicorn.run(
+                "backend.app:create_served_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                **uvicorn_options(settings),
+            )
+
+
+def _remember_stop_signals() -> list[int]:
+    stopping: list[int] = []
+
+    def remember(signum: int, frame: Any) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, remember)
+    signal.signal(signal.SIGINT, remember)
+    return stopping
 
 
 @main.command()
@@ -144,13 +305,18 @@ def serve(host: str | None, port: int | None, workers: int, allow_dev_idp: bool)
     help="Jobs run at once (default CTN_WORKER_CONCURRENCY).",
 )
 @click.option("--queue", "queues", multiple=True, help="Only these queues (repeatable).")
-def worker(concurrency: int | None, queues: tuple[str, ...]) -> None:
+@data_dir_option
+def worker(concurrency: int | None, queues: tuple[str, ...], data_dir: Path | None) -> None:
     """Run background jobs until SIGINT/SIGTERM."""
+    with _database(data_dir) as settings:
+        if settings.secret_key:
+            _require_secret_opens_keys(settings)
+        _worker(settings, concurrency, queues)
+
+
+def _worker(settings: Settings, concurrency: int | None, queues: tuple[str, ...]) -> None:
     from backend.logs import configure_logging
 
-    settings = _settings()
-    if not settings.database_url:
-        _fail_no_database()
     configure_logging(settings.log_level)
 
     async def run() -> None:
@@ -186,12 +352,14 @@ def worker(concurrency: int | None, queues: tuple[str, ...]) -> None:
     help="Where the database and media live (default CTN_DATA_DIR or ./var).",
 )
 @click.option("--reset", is_flag=True, help="Start from empty data.")
-def demo(host: str, port: int, data_dir: Path | None, reset: bool) -> None:
+@verbose_option
+def demo(host: str, port: int, data_dir: Path | None, reset: bool, verbose: bool) -> None:
     """Run everything on this machine: a private PostgreSQL, migrations, demo data, the
     background worker and the API on http://HOST:PORT (OpenAPI at /schema)."""
     from backend.embedded import EmbeddedPostgres
 
     settings = _settings()
+    _check_port_free(host, port)
     data_dir = (data_dir or Path(settings.data_dir)).resolve()
     if reset:
         click.echo(f"→ removing the data in {data_dir}")
@@ -221,8 +389,12 @@ def demo(host: str, port: int, data_dir: Path | None, reset: bool) -> None:
         if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
             os.environ.setdefault("CTN_PUBLIC_URL", f"http://127.0.0.1:{port}")
         settings = _settings()
+        problem = _run(lambda: _secret_problem(settings))
+        if problem:
+            click.echo(f"ctn: {problem}", err=True)
+            sys.exit(1)  # PostgreSQL is stopped on the way out
         if not stopping:
-            _run(lambda: _demo(settings, host, port, stopping))
+            _run(lambda: _demo(settings, host, port, stopping, data_dir, url, verbose))
     finally:
         click.echo("→ stopping PostgreSQL")
         postgres.stop()
@@ -240,14 +412,22 @@ def _demo_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -> None:
+async def _demo(
+    settings: Settings,
+    host: str,
+    port: int,
+    stopping: list[int],
+    data_dir: Path,
+    database_url: str,
+    verbose: bool,
+) -> None:
     import uvicorn
 
     from backend.app import create_app
     from backend.logs import configure_logging
     from backend.server import uvicorn_options
 
-    await _migrate(settings)
+    await _migrate(settings, verbose=verbose)
     await _seed(settings, only_first_time=True)
     if stopping:
         return
@@ -255,7 +435,10 @@ async def _demo(settings: Settings, host: str, port: int, stopping: list[int]) -
     click.echo(
         f"✔ C-ThaiNguyen is running on http://{host}:{port} (OpenAPI: /schema); Ctrl-C stops\n"
         f"  sign in: {settings.base_url}/auth/login"
-        f" (demo people: {settings.base_url}/dev-idp/users)"
+        f" (demo people: {settings.base_url}/dev-idp/users;"
+        f" a token: ctn dev token --as police_officer)\n"
+        f"  database: psql '{database_url}'\n"
+        f"  other commands on this demo: ctn check --data-dir {data_dir}"
     )
     config = uvicorn.Config(
         create_app(settings, run_worker=True),
@@ -276,33 +459,32 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-def keys_rotate() -> None:
-    """Start signing with a new key; the old one keeps verifying until its tokens expire."""
-    settings = _settings()
-    if not settings.database_url:
-        _fail_no_database()
-    if not settings.secret_key:
-        _fail_no_secret()
+@data_dir_option
+def keys_rotate(data_dir: Path | None) -> None:
+    """Start signing with a new key; the old one keeps verifying until its tokens expire.
+    Refused (exit 1) unless CTN_SECRET_KEY opens the stored keys: a key sealed under another
+    secret would leave the running servers nothing to sign with."""
+    with _database(data_dir) as settings:
+        _require_secret_opens_keys(settings)
 
-    async def run() -> str:
-        from backend import db
-        from backend.identity.keys import do_create_signing_key
+        async def run() -> str:
+            from backend import db
+            from backend.identity.keys import do_create_signing_key
 
-        await db.open_pool(settings)
-        try:
-            async with db.unit_of_work():
-                kid = await do_create_signing_key(settings)
-        finally:
-            await db.close_pool()
-        return kid
+            await db.open_pool(settings)
+            try:
+                async with db.unit_of_work():
+                    kid = await do_create_signing_key(settings)
+            finally:
+                await db.close_pool()
+            return kid
 
-    kid = _run(run)
+        kid = _run(run)
     click.echo(f"✔ new signing key {kid}; the previous key verifies until its tokens expire")
 
 
-def _fail_no_secret() -> None:
-    click.echo("ctn: CTN_SECRET_KEY is not set (at least 32 random characters)", err=True)
-    sys.exit(2)
+def _fail_no_secret() -> NoReturn:
+    _fail("CTN_SECRET_KEY is not set (at least 32 random characters)", code=2)
 
 
 # --- audit --------------------------------------------------------------------------------
@@ -320,12 +502,15 @@ def audit() -> None:
     metavar="ID:MAC",
     help="The head an earlier run printed: exit 1 if the chain no longer reaches it unchanged.",
 )
-def audit_verify(expected_head: str | None) -> None:
+@data_dir_option
+def audit_verify(expected_head: str | None, data_dir: Path | None) -> None:
     """Check every entry's hash and MAC (keys derived from CTN_SECRET_KEY); exit 1 naming the
     first entry changed, removed, inserted or appended without the key."""
-    settings = _settings()
-    if not settings.database_url:
-        _fail_no_database()
+    with _database(data_dir) as settings:
+        _audit_verify(settings, expected_head)
+
+
+def _audit_verify(settings: Settings, expected_head: str | None) -> None:
     if not settings.secret_key:
         _fail_no_secret()
     head: tuple[int, str] | None = None
@@ -373,14 +558,15 @@ def audit_verify(expected_head: str | None) -> None:
 
 
 @audit.command("rotate-key")
-def audit_rotate_key() -> None:
+@data_dir_option
+def audit_rotate_key(data_dir: Path | None) -> None:
     """MAC new entries under a new audit key; entries under the old keys keep verifying."""
-    settings = _settings()
-    if not settings.database_url:
-        _fail_no_database()
-    if not settings.secret_key:
-        _fail_no_secret()
+    with _database(data_dir) as settings:
+        _require_secret_opens_keys(settings)
+        _audit_rotate_key(settings)
 
+
+def _audit_rotate_key(settings: Settings) -> None:
     async def run() -> str | None:
         from backend.audit.errors import AuditKeyMismatch
         from backend.audit.service import do_rotate_key
@@ -390,8 +576,7 @@ def audit_rotate_key() -> None:
             async with unit_of_work():
                 return await do_rotate_key()
         except AuditKeyMismatch as exc:
-            click.echo(f"✘ {exc.detail_en}")
-            return None
+            _fail(exc.detail_en)
 
     key_id = _run(run)
     if key_id is None:
@@ -403,70 +588,183 @@ def audit_rotate_key() -> None:
 
 
 @main.command()
-def check() -> None:
-    """Print each setting and where it comes from, then test every configured component."""
-    settings = _settings()
+@data_dir_option
+def check(data_dir: Path | None) -> None:
+    """Print each setting and where it comes from, then test every component, one line each;
+    exit 1 on any failure. Changes nothing (creates no directory, no table)."""
+    from backend.health.schemas import Check
+
+    try:
+        load_settings()
+    except SettingsError as exc:
+        click.echo(f"✘ settings: {exc}")
+        sys.exit(1)
+    if data_dir is None and not load_settings().database_url:
+        settings = load_settings()
+        _print_settings(settings)
+        click.echo("✘ database: DATABASE_URL is not set (expected postgresql://…; or --data-dir)")
+        sys.exit(1)
+    if data_dir is not None and not (data_dir.resolve() / "postgres" / "PG_VERSION").exists():
+        click.echo(f"✘ database: {data_dir.resolve()} holds no demo database")
+        sys.exit(1)
+    with _database(data_dir) as settings:
+        _print_settings(settings)
+
+        async def run() -> list[Check]:
+            from backend.health.service import diagnose
+
+            return await diagnose(settings)
+
+        checks = _run(run)
+    for item in checks:
+        mark = "✔" if item.ok else "✘"
+        click.echo(f"{mark} {item.name}" + (f": {item.error}" if item.error else ""))
+    sys.exit(0 if all(item.ok for item in checks) else 1)
+
+
+def _print_settings(settings: Settings) -> None:
     rows = describe(settings)
     width = max(len(name) for name, _, _ in rows)
     for name, value, source in rows:
         click.echo(f"{name:<{width}}  {value or '(unset)'}  [{source}]")
-    if not settings.database_url:
-        _fail_no_database()
-
-    async def run() -> bool:
-        from backend.health.schemas import Check, Readiness
-        from backend.health.service import check_readiness
-        from backend.jobs import job_app
-
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                async with asyncio.timeout(settings.db_timeout_seconds):
-                    await stack.enter_async_context(job_app.open_async())
-            except Exception as exc:  # the queue's pool could not even open
-                readiness = await check_readiness(settings)
-                readiness = Readiness(
-                    ready=False,
-                    checks=[
-                        c
-                        if c.name != "job_queue"
-                        else Check("job_queue", False, type(exc).__name__)
-                        for c in readiness.checks
-                    ],
-                )
-            else:
-                readiness = await check_readiness(settings)
-        checks = list(readiness.checks)
-        checks.append(
-            Check("secret_key", bool(settings.secret_key), None if settings.secret_key else "unset")
-        )
-        if settings.oidc_issuer:  # the development provider is checked by serving it
-            checks.append(await _check_identity_provider(settings))
-        for item in checks:
-            mark = "✔" if item.ok else "✘"
-            click.echo(f"{mark} {item.name}" + (f": {item.error}" if item.error else ""))
-        return all(item.ok for item in checks)
-
-    sys.exit(0 if _run(run) else 1)
 
 
-async def _check_identity_provider(settings: Settings) -> Any:
-    """Discovery and JWKS of the configured provider answer and name the right issuer."""
-    from backend.health.schemas import Check
-    from backend.identity.oidc import close_clients, get_client
+def _fail_no_database() -> NoReturn:
+    _fail("DATABASE_URL is not set (expected postgresql://…; `ctn demo` needs none)", code=2)
 
+
+# --- dev ----------------------------------------------------------------------------------
+
+
+@main.group()
+def dev() -> None:
+    """Development helpers (against a server running the development identity provider)."""
+
+
+@dev.command("token")
+@click.option(
+    "--as",
+    "who",
+    required=True,
+    metavar="ROLE|PERSONAL_ID",
+    help="A demo role (citizen, police_officer, system_admin, …) or a demo person's"
+    " 12-digit personal id.",
+)
+@click.option(
+    "--url",
+    default=None,
+    help="The running server (default CTN_PUBLIC_URL, else http://CTN_HOST:CTN_PORT).",
+)
+@click.option(
+    "--redirect-uri",
+    default=None,
+    help="The app redirect URI to use (default the first of CTN_MOBILE_REDIRECT_URIS).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole token response.")
+def dev_token(who: str, url: str | None, redirect_uri: str | None, as_json: bool) -> None:
+    """Sign in as a demo person through the real mobile flow (authorize, the development
+    provider, callback, PKCE token redemption) and print the access token."""
+    settings = _settings()
+    base = (url or settings.base_url).rstrip("/")
+    redirect = redirect_uri or settings.mobile_redirect_uris.split(",")[0].strip()
     try:
-        client = get_client(settings)
-        await client.metadata()
-        await client.jwks()
-    except Exception as exc:
-        return Check("identity_provider", False, f"{type(exc).__name__}: {exc}"[:200])
-    finally:
-        await close_clients()
-    return Check("identity_provider", True)
+        tokens = _sign_in_as(base, who, redirect)
+    except _DevTokenError as exc:
+        _fail(str(exc))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(tokens, ensure_ascii=False))
+    else:
+        click.echo(tokens["access_token"])
 
 
-def _fail_no_database() -> None:
-    click.echo(
-        "ctn: DATABASE_URL is not set (expected postgresql://…; `ctn demo` needs none)", err=True
-    )
-    sys.exit(2)
+class _DevTokenError(Exception):
+    """Why no token could be had; `str()` is one line."""
+
+
+def _sign_in_as(base: str, who: str, redirect_uri: str) -> dict[str, Any]:
+    """The mobile app's sign-in against the server at `base`, as tests/identity do it."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    def refused(response: httpx.Response, step: str) -> _DevTokenError:
+        try:
+            detail = response.json().get("detail") or response.text
+        except ValueError:
+            detail = response.text
+        return _DevTokenError(f"{step} answered {response.status_code}: {detail}"[:300])
+
+    with httpx.Client(base_url=base, timeout=15, headers={"Accept-Language": "en"}) as http:
+        try:
+            users = http.get("/dev-idp/users")
+        except httpx.TransportError as exc:
+            raise _DevTokenError(f"no server answers at {base} ({exc}); start `ctn demo`") from exc
+        if users.status_code == 404:
+            raise _DevTokenError(
+                f"the server at {base} does not run the development identity provider"
+                " (CTN_DEV_IDP=1, as `ctn demo` does): no token without a real sign-in"
+            )
+        if users.status_code != 200:
+            raise refused(users, "/dev-idp/users")
+        people: list[dict[str, Any]] = users.json()
+        person = _pick_person(people, who)
+
+        verifier = secrets.token_urlsafe(48)
+        digest = hashlib.sha256(verifier.encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        state = secrets.token_urlsafe(16)
+        response = http.get(
+            "/auth/mobile/authorize",
+            params={
+                "redirect_uri": redirect_uri,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "login_hint": person["personal_id"],
+            },
+        )
+        # authorize → the provider → our callback → the app's redirect URI with a code
+        for step in ("/auth/mobile/authorize", "the development provider", "/auth/callback"):
+            if response.status_code != 302:
+                raise refused(response, step)
+            location = response.headers["location"]
+            if location.startswith(redirect_uri + "?"):
+                break
+            response = http.get(location)
+        else:
+            raise _DevTokenError(f"the sign-in never came back to {redirect_uri}")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        if query.get("state") != state or "code" not in query:
+            raise _DevTokenError(f"the sign-in came back without a code: {location[:200]}")
+        token = http.post(
+            "/api/v1/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": query["code"],
+                "code_verifier": verifier,
+            },
+        )
+        if token.status_code != 200:
+            raise refused(token, "/api/v1/auth/token")
+        return dict(token.json())
+
+
+def _pick_person(people: list[dict[str, Any]], who: str) -> dict[str, Any]:
+    """The demo person with that personal id, or the first holding that role (for
+    `citizen`, one holding no other role)."""
+    if who.isdigit():
+        for person in people:
+            if person["personal_id"] == who:
+                return person
+        raise _DevTokenError(f"no demo person has personal id {who} (see /dev-idp/users)")
+    for person in people:
+        roles = person["roles"]
+        if who in roles and (who != "citizen" or roles == ["citizen"]):
+            return person
+    known = sorted({role for person in people for role in person["roles"]})
+    raise _DevTokenError(f"no demo person holds role {who!r}; roles: {', '.join(known)}")

@@ -125,7 +125,17 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if error.status == 429:
         client = request.client.host if request.client else None
         security_events.emit("throttled", client=client, route=request.scope.get("path_template"))
-    if error.status >= 500 and not isinstance(exc, errors.ServiceUnavailable):
+    if isinstance(exc, errors.AppError) and error.status in (502, 504):
+        # A service this one depends on (the identity provider) failed: expected in
+        # operation, one line naming it and why, no traceback.
+        cause = exc.__cause__
+        log.warning(
+            "%s: %s%s",
+            error.code,
+            error.detail_en,
+            f" ({type(cause).__name__}: {cause})" if cause is not None else "",
+        )
+    elif error.status >= 500 and not isinstance(exc, errors.ServiceUnavailable):
         # The traceback stays in the server log; the client sees only the request id.
         log.error("unhandled error", exc_info=exc)
     return problem_response(error, pick_language(request.headers.get("accept-language")))

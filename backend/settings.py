@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
@@ -117,6 +118,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("DATABASE_URL", "must be a postgresql:// URL")
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise SettingsError("CTN_SECRET_KEY", "must be at least 32 characters")
+        if not _province_exists(self.province_code):
+            raise SettingsError(
+                "CTN_PROVINCE_CODE",
+                f"is invalid: no province has code {self.province_code!r}"
+                " (GSO codes from vietnam-provinces; 19 is Thái Nguyên)",
+            )
         if self.db_pool_min > self.db_pool_max:
             raise SettingsError("CTN_DB_POOL_MIN", "must not exceed CTN_DB_POOL_MAX")
         for proxy in self.trusted_proxy_list:
@@ -224,6 +231,28 @@ class SettingsError(Exception):
         self.problem = problem
 
 
+def _province_exists(code: str) -> bool:
+    from vietnam_provinces import ProvinceCode
+
+    try:
+        ProvinceCode(int(code))
+    except ValueError:
+        return False
+    return True
+
+
+def _allowed_values(field: str) -> tuple[str, ...]:
+    """The values an enumerated setting accepts (its `Literal`), else ()."""
+    hint = typing.get_type_hints(Settings, include_extras=True).get(field)
+    if typing.get_origin(hint) is typing.Annotated:
+        hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) is Literal:
+        return tuple(str(value) for value in typing.get_args(hint))
+    if hint is bool:
+        return ("0", "1", "true", "false")
+    return ()
+
+
 def env_name(field: str) -> str:
     return "DATABASE_URL" if field == "database_url" else f"CTN_{field.upper()}"
 
@@ -247,6 +276,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not field:
             raise SettingsError("settings", message) from None
         value = "" if field in SECRET_FIELDS else f" (got {raw.get(field)!r})"
+        allowed = _allowed_values(field)
+        if allowed:
+            message = "must be one of " + ", ".join(allowed)
         raise SettingsError(env_name(field), f"is invalid: {message}{value}") from None
 
 

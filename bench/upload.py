@@ -332,6 +332,8 @@ async def serving(
         "CTN_DATA_DIR": str(directory / "data"),
         "CTN_MEDIA_DIR": str(directory / "media"),
         "CTN_DB_POOL_MIN": "1",
+        # `ctn serve` refuses to start without a provider; the benchmark signs tokens itself.
+        "CTN_OIDC_ISSUER": "http://127.0.0.1:9/no-provider",
         **extra_env,
     }
     log_path = directory / f"serve-{port}.log"

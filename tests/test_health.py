@@ -53,6 +53,7 @@ async def proxied_server(
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{proxy.port}/{database_name}",
         "CTN_DB_TIMEOUT_SECONDS": "2",
         "CTN_DB_POOL_MIN": "0",
+        "CTN_OIDC_ISSUER": "http://127.0.0.1:9/no-provider",  # not called by these tests
     }
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(

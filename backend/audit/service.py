@@ -234,6 +234,19 @@ async def do_rotate_key(*, actor_id: str | None = None) -> str:
     return key_id
 
 
+async def check_secret_derives_current_key(secret_key: str) -> str | None:
+    """The id of the chain's current audit key when `secret_key` does not derive it, else
+    None (also when the chain is not keyed yet). Every audited action would be refused."""
+    last = await repository.last_link()
+    if last is None or last["key_id"] is None:
+        return None
+    try:
+        await _key_for_appending(secret_key, str(last["key_id"]))
+    except AuditKeyMismatch:
+        return str(last["key_id"])
+    return None
+
+
 async def verify_chain(
     secret_key: str | None = None, *, expected_head: tuple[int, str] | None = None
 ) -> ChainReport:

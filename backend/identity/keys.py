@@ -130,6 +130,21 @@ async def do_ensure_signing_key(settings: Settings) -> str | None:
     return await do_create_signing_key(settings, action="keys.create")
 
 
+async def check_secret_opens_signing_key(secret_key: str) -> str | None:
+    """The id of the current signing key when `secret_key` cannot open it, else None (also
+    when there is none yet). A key sealed under another secret cannot sign, so a process
+    running with that secret would answer every sign-in with an error."""
+    rows = await repository.signing_keys(datetime.now(UTC))
+    current = next((row for row in rows if row["retired_at"] is None), None)
+    if current is None:
+        return None
+    try:
+        _open(secret_key, current["kid"], bytes(current["private_key"]))
+    except InvalidTag:
+        return str(current["kid"])
+    return None
+
+
 async def do_purge_retired_keys(settings: Settings) -> int:
     """Delete retired keys that no unexpired token can name any more."""
     horizon = datetime.now(UTC) - timedelta(minutes=settings.access_token_minutes + 5)
