@@ -28,6 +28,7 @@ from backend.identity.throttle import ThrottleMiddleware
 from backend.jobs import job_app
 from backend.middleware import (
     AdmissionMiddleware,
+    PrivateResponseMiddleware,
     RequestContextMiddleware,
     RequestInputMiddleware,
     UnitOfWorkMiddleware,
@@ -117,6 +118,7 @@ def create_app(
             DefineMiddleware(
                 cast("Any", RequestInputMiddleware), body_timeout=settings.http_body_timeout_seconds
             ),
+            cast("Any", PrivateResponseMiddleware),
             DefineMiddleware(
                 cast("Any", AdmissionMiddleware),
                 public_slots=asyncio.Semaphore(public_slots(settings)),

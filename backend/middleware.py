@@ -323,6 +323,39 @@ class AdmissionMiddleware:
             self.public_slots.release()
 
 
+class PrivateResponseMiddleware:
+    """Responses that may carry personal data are never kept by a shared cache, nor by the
+    browser unless they can be revalidated: a signed-in route's answer, or any answer to a
+    request with credentials, gets `Cache-Control: private, no-store` (`private, no-cache`
+    when it has an ETag), unless the route set its own. Anonymous answers of public routes
+    are left as they are."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rule = handler_opt(scope, "access")
+        personal = has_credentials(scope) or not getattr(rule, "public", False)
+        if not personal:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"cache-control" not in names:
+                    value = b"private, no-cache" if b"etag" in names else b"private, no-store"
+                    headers.append((b"cache-control", value))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_private)
+
+
 class UnitOfWorkMiddleware:
     """One transaction per request: committed before the response starts when its status is
     below 400 (or when the error says its work must stick, `AppError.commit`), rolled back
