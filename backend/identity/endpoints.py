@@ -149,7 +149,7 @@ class SignInController(Controller):
         try:
             claims = await service.validate_callback(settings, flow, code, error, iss)
         except (SignInRefused, IdTokenError) as exc:
-            if flow["kind"] != "mobile":
+            if flow.kind != "mobile":
                 raise
             # The system browser goes back to the app, which shows the failure (RFC 6749
             # §4.1.2.1); the precise reason travels as `error_code`.

@@ -29,6 +29,7 @@ from joserfc.jwk import ECKey
 from backend.audit.service import do_record
 from backend.identity import repository
 from backend.identity.errors import InvalidToken, TokenExpired, TokenNotYetValid
+from backend.identity.repository import SigningKeyRow
 from backend.settings import Settings
 
 ALG = "ES256"
@@ -76,13 +77,13 @@ async def _load(settings: Settings) -> None:
     signing: tuple[str, ECKey] | None = None
     verifying: dict[str, ECKey] = {}
     for row in rows:
-        verifying[row["kid"]] = ECKey.import_key(row["public_jwk"])
-        if signing is None and row["retired_at"] is None:
+        verifying[row.kid] = ECKey.import_key(row.public_jwk)
+        if signing is None and row.retired_at is None:
             try:
-                private = _open(secret, row["kid"], bytes(row["private_key"]))
+                private = _open(secret, row.kid, row.private_key)
             except InvalidTag:
                 continue  # sealed under another CTN_SECRET_KEY: this process cannot sign with it
-            signing = (row["kid"], ECKey.import_key(private.decode()))
+            signing = (row.kid, ECKey.import_key(private.decode()))
     _ring.signing, _ring.verifying = signing, verifying
     _ring.loaded_at = time.monotonic()
 
@@ -106,14 +107,7 @@ async def do_create_signing_key(settings: Settings, *, action: str = "keys.rotat
     public = {**key.as_dict(private=False), "kid": kid, "alg": ALG, "use": "sig"}
     await repository.lock_signing_keys()
     await repository.insert_signing_key(
-        {
-            "kid": kid,
-            "alg": ALG,
-            "private_key": sealed,
-            "public_jwk": public,
-            "created_at": now,
-        },
-        now,
+        SigningKeyRow(kid=kid, alg=ALG, private_key=sealed, public_jwk=public, created_at=now)
     )
     await do_record(action, actor_id=None, object_type="signing_key", object_id=kid)
     forget_cached_keys()
@@ -135,13 +129,13 @@ async def check_secret_opens_signing_key(secret_key: str) -> str | None:
     when there is none yet). A key sealed under another secret cannot sign, so a process
     running with that secret would answer every sign-in with an error."""
     rows = await repository.signing_keys(datetime.now(UTC))
-    current = next((row for row in rows if row["retired_at"] is None), None)
+    current = next((row for row in rows if row.retired_at is None), None)
     if current is None:
         return None
     try:
-        _open(secret_key, current["kid"], bytes(current["private_key"]))
+        _open(secret_key, current.kid, current.private_key)
     except InvalidTag:
-        return str(current["kid"])
+        return current.kid
     return None
 
 

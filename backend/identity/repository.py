@@ -1,12 +1,18 @@
-"""Every query of the identity domain."""
+"""Every query of the identity domain, and the typed rows they take and return.
+
+Rows are msgspec Structs checked on the way out (`msgspec.convert`), so a renamed column
+fails here, and mypy checks every field a service reads.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeVar
 
+import msgspec
+from msgspec import UNSET, UnsetType
 from piccolo.custom_types import Combinable
 
 from backend.db import engine
@@ -24,7 +30,48 @@ from backend.identity.tables import (
     WebSession,
 )
 
+_Row = TypeVar("_Row", bound=msgspec.Struct)
+
+
+def _typed(row: dict[str, Any] | None, kind: type[_Row]) -> _Row | None:
+    return None if row is None else msgspec.convert(row, kind)
+
+
+def _columns(row: msgspec.Struct) -> dict[str, Any]:
+    """A row's fields as a table's constructor takes them."""
+    return msgspec.structs.asdict(row)
+
+
 # --- persons ----------------------------------------------------------------------------------
+
+
+class PersonRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    issuer: str | None
+    subject: str | None
+    personal_id: str | None
+    full_name: str | None
+    birth_date: date | None
+    gender: str | None
+    address: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_sign_in_at: datetime | None
+
+
+class PersonIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    """A person's identity as a sign-in's claims (or an administrator) state it. UNSET: not
+    stated, so a stored value is kept; `birth_date` None: stated but unreadable (stored)."""
+
+    personal_id: str | UnsetType = UNSET
+    full_name: str | UnsetType | None = UNSET
+    birth_date: date | UnsetType | None = UNSET
+    gender: str | UnsetType = UNSET
+    address: str | UnsetType = UNSET
+
+
+def _stated(identity: PersonIdentity) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.structs.asdict(identity).items() if v is not UNSET}
 
 
 async def lock_identities(*keys: str) -> None:
@@ -34,46 +81,72 @@ async def lock_identities(*keys: str) -> None:
         await Person.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 19))", key)
 
 
-async def person_by_subject(issuer: str, subject: str) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = (
+async def person_by_subject(issuer: str, subject: str) -> PersonRow | None:
+    row = (
         await Person.select()
         .where((Person.issuer == issuer) & (Person.subject == subject))
         .first()
         .lock_rows("NO KEY UPDATE")
     )
-    return row
+    return _typed(row, PersonRow)
 
 
-async def person_by_personal_id(personal_id: str) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = (
+async def person_by_personal_id(personal_id: str) -> PersonRow | None:
+    row = (
         await Person.select()
         .where(Person.personal_id == personal_id)
         .first()
         .lock_rows("NO KEY UPDATE")
     )
-    return row
+    return _typed(row, PersonRow)
 
 
-async def person_by_id(person_id: uuid.UUID) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = await Person.select().where(Person.id == person_id).first()
-    return row
+async def person_by_id(person_id: uuid.UUID) -> PersonRow | None:
+    return _typed(await Person.select().where(Person.id == person_id).first(), PersonRow)
 
 
-async def insert_person(values: dict[str, Any]) -> uuid.UUID:
-    rows = await Person.insert(Person(**values)).returning(Person.id)
-    return uuid.UUID(str(rows[0]["id"]))
-
-
-async def update_person(person_id: uuid.UUID, values: dict[str, Any]) -> None:
-    await Person.update({getattr(Person, k): v for k, v in values.items()}).where(
-        Person.id == person_id
+async def insert_person(
+    person_id: uuid.UUID,
+    identity: PersonIdentity,
+    now: datetime,
+    *,
+    issuer: str | None = None,
+    subject: str | None = None,
+    last_sign_in_at: datetime | None = None,
+) -> None:
+    """A new person; what `identity` does not state is left empty."""
+    await Person.insert(
+        Person(
+            id=person_id,
+            issuer=issuer,
+            subject=subject,
+            created_at=now,
+            updated_at=now,
+            last_sign_in_at=last_sign_in_at,
+            **_stated(identity),
+        )
     )
+
+
+async def record_sign_in(
+    person_id: uuid.UUID, identity: PersonIdentity, now: datetime, *, issuer: str, subject: str
+) -> None:
+    """Bind the person to (issuer, subject) and refresh what `identity` states."""
+    values: dict[Any, Any] = {
+        Person.issuer: issuer,
+        Person.subject: subject,
+        Person.updated_at: now,
+        Person.last_sign_in_at: now,
+    }
+    for name, value in _stated(identity).items():
+        values[getattr(Person, name)] = value
+    await Person.update(values).where(Person.id == person_id)
 
 
 async def search_persons(
     q: str | None, role: str | None, after: uuid.UUID | None, limit: int
-) -> list[dict[str, Any]]:
-    query = Person.select(Person.id, Person.full_name, Person.personal_id, Person.last_sign_in_at)
+) -> list[PersonRow]:
+    query = Person.select()
     if q:
         query = query.where(
             (Person.personal_id == q) | (Person.full_name.ilike(f"%{_escape_like(q)}%"))
@@ -84,8 +157,7 @@ async def search_persons(
         )
     if after is not None:
         query = query.where(Person.id > after)
-    rows: list[dict[str, Any]] = await query.order_by(Person.id).limit(limit)
-    return rows
+    return [msgspec.convert(row, PersonRow) for row in await query.order_by(Person.id).limit(limit)]
 
 
 def _escape_like(text: str) -> str:
@@ -93,6 +165,41 @@ def _escape_like(text: str) -> str:
 
 
 # --- agencies, police units, roles -------------------------------------------------------------
+
+
+class AgencyRow(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    commune_code: str | None
+
+
+class PoliceUnitRow(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    communes: list[str]
+
+
+class GrantRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A role of a person, with the names of its agency and police unit."""
+
+    role: str
+    agency: str | None
+    agency_name: str | None
+    police_unit: str | None
+    police_unit_name: str | None
+    communes: list[str] | None
+    granted_at: datetime
+
+
+class PrincipalRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    roles: list[str]
+    agencies: list[str]
+    police_units: list[str]
+    communes: list[str]
+    family_alive: bool | None
+    """False for a family that is unknown, another person's, revoked or expired; None when
+    no family was asked about."""
 
 
 async def upsert_agency(code: str, name: str, commune_code: str | None) -> None:
@@ -116,14 +223,13 @@ async def upsert_police_unit(code: str, name: str, communes: list[str]) -> None:
     )
 
 
-async def list_agencies() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await Agency.select().order_by(Agency.code)
-    return rows
+async def list_agencies() -> list[AgencyRow]:
+    return [msgspec.convert(row, AgencyRow) for row in await Agency.select().order_by(Agency.code)]
 
 
-async def list_police_units() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await PoliceUnit.select().order_by(PoliceUnit.code)
-    return rows
+async def list_police_units() -> list[PoliceUnitRow]:
+    rows = await PoliceUnit.select().order_by(PoliceUnit.code)
+    return [msgspec.convert(row, PoliceUnitRow) for row in rows]
 
 
 async def agency_exists(code: str) -> bool:
@@ -134,8 +240,8 @@ async def police_unit_exists(code: str) -> bool:
     return bool(await PoliceUnit.exists().where(PoliceUnit.code == code))
 
 
-async def grants_of(person_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (
+async def grants_of(person_id: uuid.UUID) -> list[GrantRow]:
+    rows = (
         await RoleGrant.select(
             RoleGrant.role,
             RoleGrant.agency,
@@ -148,7 +254,7 @@ async def grants_of(person_id: uuid.UUID) -> list[dict[str, Any]]:
         .where(RoleGrant.person == person_id)
         .order_by(RoleGrant.role)
     )
-    return rows
+    return [msgspec.convert(row, GrantRow) for row in rows]
 
 
 async def upsert_grant(
@@ -185,12 +291,10 @@ async def delete_grant(person_id: uuid.UUID, role: str) -> bool:
     return bool(rows)
 
 
-async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> dict[str, Any] | None:
+async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> PrincipalRow | None:
     """What every authenticated request needs, in one round trip: the person exists, the
-    token's family is alive (`family_alive` is false for a family that is unknown, another
-    person's, revoked or expired; null when no family is asked about), and the person's
-    grants."""
-    rows: list[dict[str, Any]] = await Person.raw(
+    token's family is alive, and the person's grants."""
+    rows = await Person.raw(
         """
         SELECT p.id,
                COALESCE(array_agg(g.role) FILTER (WHERE g.role IS NOT NULL),
@@ -215,26 +319,39 @@ async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> di
         family_id,
         person_id,
     )
-    return rows[0] if rows else None
+    return _typed(rows[0] if rows else None, PrincipalRow)
 
 
 # --- our signing keys --------------------------------------------------------------------------
 
 
-async def signing_keys(verifying_after: datetime) -> list[dict[str, Any]]:
+class SigningKeyRow(msgspec.Struct, frozen=True, kw_only=True):
+    kid: str
+    alg: str
+    private_key: bytes
+    """Sealed under CTN_SECRET_KEY (see keys.py)."""
+    public_jwk: dict[str, str | list[str]]
+    created_at: datetime
+    retired_at: datetime | None = None
+
+
+async def signing_keys(verifying_after: datetime) -> list[SigningKeyRow]:
     """Keys still signing or verifying (retired after `verifying_after`), newest first."""
-    rows: list[dict[str, Any]] = (
+    rows = (
         await SigningKey.select()
         .where(SigningKey.retired_at.is_null() | (SigningKey.retired_at > verifying_after))
         .order_by(SigningKey.created_at, ascending=False)
         .output(load_json=True)
     )
-    return rows
+    return [msgspec.convert(row, SigningKeyRow) for row in rows]
 
 
-async def insert_signing_key(values: dict[str, Any], now: datetime) -> None:
-    await SigningKey.update({SigningKey.retired_at: now}).where(SigningKey.retired_at.is_null())
-    await SigningKey.insert(SigningKey(**values))
+async def insert_signing_key(key: SigningKeyRow) -> None:
+    """The new signing key; every unretired key is retired at its creation."""
+    await SigningKey.update({SigningKey.retired_at: key.created_at}).where(
+        SigningKey.retired_at.is_null()
+    )
+    await SigningKey.insert(SigningKey(**_columns(key)))
 
 
 async def lock_signing_keys() -> None:
@@ -249,12 +366,39 @@ async def delete_signing_keys_retired_before(moment: datetime) -> int:
 # --- login flows and handoff codes --------------------------------------------------------------
 
 
-async def insert_login_flow(values: dict[str, Any]) -> None:
-    await LoginFlow.insert(LoginFlow(**values))
+class LoginFlowRow(msgspec.Struct, frozen=True, kw_only=True):
+    state_hash: str
+    kind: str
+    """`mobile` (the app_* fields are set) or `web` (return_to, browser_hash)."""
+    nonce: str
+    code_verifier: str
+    app_redirect_uri: str | None = None
+    app_state: str | None = None
+    app_code_challenge: str | None = None
+    return_to: str | None = None
+    browser_hash: str | None = None
+    created_at: datetime
+    expires_at: datetime
+    consumed_at: datetime | None = None
 
 
-async def consume_login_flow(state_hash: str, now: datetime) -> dict[str, Any] | None:
-    rows: list[dict[str, Any]] = (
+class HandoffCodeRow(msgspec.Struct, frozen=True, kw_only=True):
+    code_hash: str
+    person: uuid.UUID
+    code_challenge: str
+    redirect_uri: str
+    provider_sid: str | None
+    acr: str | None
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+async def insert_login_flow(flow: LoginFlowRow) -> None:
+    await LoginFlow.insert(LoginFlow(**_columns(flow)))
+
+
+async def consume_login_flow(state_hash: str, now: datetime) -> LoginFlowRow | None:
+    rows = (
         await LoginFlow.update({LoginFlow.consumed_at: now})
         .where(
             (LoginFlow.state_hash == state_hash)
@@ -263,15 +407,15 @@ async def consume_login_flow(state_hash: str, now: datetime) -> dict[str, Any] |
         )
         .returning(*LoginFlow.all_columns())
     )
-    return rows[0] if rows else None
+    return _typed(rows[0] if rows else None, LoginFlowRow)
 
 
-async def insert_handoff_code(values: dict[str, Any]) -> None:
-    await HandoffCode.insert(HandoffCode(**values))
+async def insert_handoff_code(code: HandoffCodeRow) -> None:
+    await HandoffCode.insert(HandoffCode(**_columns(code)))
 
 
-async def consume_handoff_code(code_hash: str, now: datetime) -> dict[str, Any] | None:
-    rows: list[dict[str, Any]] = (
+async def consume_handoff_code(code_hash: str, now: datetime) -> HandoffCodeRow | None:
+    rows = (
         await HandoffCode.update({HandoffCode.used_at: now})
         .where(
             (HandoffCode.code_hash == code_hash)
@@ -280,24 +424,59 @@ async def consume_handoff_code(code_hash: str, now: datetime) -> dict[str, Any] 
         )
         .returning(*HandoffCode.all_columns())
     )
-    return rows[0] if rows else None
+    return _typed(rows[0] if rows else None, HandoffCodeRow)
 
 
 # --- refresh tokens ------------------------------------------------------------------------------
 
 
-async def insert_family(values: dict[str, Any]) -> None:
-    await RefreshFamily.insert(RefreshFamily(**values))
+class RefreshFamilyRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    person: uuid.UUID
+    provider_sid: str | None
+    acr: str | None
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
 
 
-async def insert_refresh_token(values: dict[str, Any]) -> None:
-    await RefreshToken.insert(RefreshToken(**values))
+class RefreshTokenRow(msgspec.Struct, frozen=True, kw_only=True):
+    token_hash: str
+    family: uuid.UUID
+    issued_at: datetime
+    idle_expires_at: datetime
+    used_at: datetime | None = None
 
 
-async def refresh_token_for_update(token_hash: str) -> dict[str, Any] | None:
+class RefreshTokenUse(msgspec.Struct, frozen=True, kw_only=True):
+    """A refresh token presented, with what its family says about it."""
+
+    token_hash: str
+    family: uuid.UUID
+    idle_expires_at: datetime
+    used_at: datetime | None
+    person: uuid.UUID
+    provider_sid: str | None
+    acr: str | None
+    expires_at: datetime
+    """The family's absolute expiry."""
+    revoked_at: datetime | None
+    """When the family was revoked."""
+
+
+async def insert_family(family: RefreshFamilyRow) -> None:
+    await RefreshFamily.insert(RefreshFamily(**_columns(family)))
+
+
+async def insert_refresh_token(token: RefreshTokenRow) -> None:
+    await RefreshToken.insert(RefreshToken(**_columns(token)))
+
+
+async def refresh_token_for_update(token_hash: str) -> RefreshTokenUse | None:
     """The token with its family, locked: two concurrent uses of one token are serialised,
     so exactly one of them wins and the other is seen as reuse."""
-    rows: list[dict[str, Any]] = await RefreshToken.raw(
+    rows = await RefreshToken.raw(
         """
         SELECT t.token_hash, t.family, t.idle_expires_at, t.used_at,
                f.person, f.provider_sid, f.acr, f.expires_at, f.revoked_at
@@ -307,7 +486,7 @@ async def refresh_token_for_update(token_hash: str) -> dict[str, Any] | None:
         """,
         token_hash,
     )
-    return rows[0] if rows else None
+    return _typed(rows[0] if rows else None, RefreshTokenUse)
 
 
 async def mark_refresh_token_used(token_hash: str, now: datetime) -> None:
@@ -342,7 +521,7 @@ async def revoke_families(
 
 
 async def family_of_refresh_token(token_hash: str) -> uuid.UUID | None:
-    rows: list[dict[str, Any]] = await RefreshToken.raw(
+    rows = await RefreshToken.raw(
         "SELECT family FROM refresh_tokens WHERE token_hash = {}", token_hash
     )
     return uuid.UUID(str(rows[0]["family"])) if rows else None
@@ -379,15 +558,25 @@ async def count_hits(keys: Sequence[str], expires_at: datetime) -> dict[str, int
 # --- web sessions ---------------------------------------------------------------------------------
 
 
-async def insert_web_session(values: dict[str, Any]) -> None:
-    await WebSession.insert(WebSession(**values))
+class WebSessionRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    token_hash: str
+    person: uuid.UUID
+    provider_sid: str | None
+    acr: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
 
 
-async def web_session_by_token(token_hash: str) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = (
-        await WebSession.select().where(WebSession.token_hash == token_hash).first()
-    )
-    return row
+async def insert_web_session(session: WebSessionRow) -> None:
+    await WebSession.insert(WebSession(**_columns(session)))
+
+
+async def web_session_by_token(token_hash: str) -> WebSessionRow | None:
+    row = await WebSession.select().where(WebSession.token_hash == token_hash).first()
+    return _typed(row, WebSessionRow)
 
 
 async def touch_web_session(session_id: uuid.UUID, now: datetime) -> None:

@@ -13,11 +13,13 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import msgspec
+from msgspec import UNSET
 
 from backend import security_events
 from backend.access import STAFF_ROLES, Principal, Role
@@ -46,6 +48,17 @@ from backend.identity.errors import (
     SignInRefused,
 )
 from backend.identity.oidc import get_client
+from backend.identity.repository import (
+    GrantRow,
+    HandoffCodeRow,
+    LoginFlowRow,
+    PersonIdentity,
+    PersonRow,
+    PrincipalRow,
+    RefreshFamilyRow,
+    RefreshTokenRow,
+    WebSessionRow,
+)
 from backend.identity.schemas import (
     Agency,
     Me,
@@ -77,21 +90,34 @@ def callback_url(settings: Settings) -> str:
 
 
 async def _provider_redirect(
-    settings: Settings, flow: dict[str, Any], login_hint: str | None
+    settings: Settings,
+    login_hint: str | None,
+    *,
+    kind: str,
+    app_redirect_uri: str | None = None,
+    app_state: str | None = None,
+    app_code_challenge: str | None = None,
+    return_to: str | None = None,
+    browser_hash: str | None = None,
 ) -> str:
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)
     now = _now()
     await repository.insert_login_flow(
-        {
-            **flow,
-            "state_hash": sha256_hex(state),
-            "nonce": nonce,
-            "code_verifier": verifier,
-            "created_at": now,
-            "expires_at": now + timedelta(minutes=LOGIN_FLOW_MINUTES),
-        }
+        LoginFlowRow(
+            state_hash=sha256_hex(state),
+            kind=kind,
+            nonce=nonce,
+            code_verifier=verifier,
+            app_redirect_uri=app_redirect_uri,
+            app_state=app_state,
+            app_code_challenge=app_code_challenge,
+            return_to=return_to,
+            browser_hash=browser_hash,
+            created_at=now,
+            expires_at=now + timedelta(minutes=LOGIN_FLOW_MINUTES),
+        )
     )
     metadata = await get_client(settings).metadata()
     query = {
@@ -130,13 +156,14 @@ async def begin_mobile_sign_in(
         or not _CODE_CHALLENGE.match(code_challenge)
     ):
         raise PkceRequired()
-    flow = {
-        "kind": "mobile",
-        "app_redirect_uri": redirect_uri,
-        "app_state": state,
-        "app_code_challenge": code_challenge,
-    }
-    return await _provider_redirect(settings, flow, login_hint)
+    return await _provider_redirect(
+        settings,
+        login_hint,
+        kind="mobile",
+        app_redirect_uri=redirect_uri,
+        app_state=state,
+        app_code_challenge=code_challenge,
+    )
 
 
 def safe_return_to(value: str | None) -> str:
@@ -154,12 +181,14 @@ async def begin_web_sign_in(
 ) -> tuple[str, str]:
     """The provider's authorization URL, and a value for the browser-binding cookie."""
     binding = secrets.token_urlsafe(32)
-    flow = {
-        "kind": "web",
-        "return_to": safe_return_to(return_to),
-        "browser_hash": sha256_hex(binding),
-    }
-    return await _provider_redirect(settings, flow, login_hint), binding
+    url = await _provider_redirect(
+        settings,
+        login_hint,
+        kind="web",
+        return_to=safe_return_to(return_to),
+        browser_hash=sha256_hex(binding),
+    )
+    return url, binding
 
 
 # --- finishing a sign-in -------------------------------------------------------------------------
@@ -176,7 +205,7 @@ class WebSignIn(msgspec.Struct, frozen=True):
     max_age: int
 
 
-async def consume_login_flow(state: str | None, browser_binding: str | None) -> dict[str, Any]:
+async def consume_login_flow(state: str | None, browser_binding: str | None) -> LoginFlowRow:
     """The sign-in this callback belongs to; single use. Commit before talking to the
     provider, so a state can never be replayed."""
     if not state:
@@ -185,9 +214,9 @@ async def consume_login_flow(state: str | None, browser_binding: str | None) -> 
     if flow is None:
         security_events.emit("login_state_rejected", code=LoginStateInvalid.code)
         raise LoginStateInvalid()
-    if flow["kind"] == "web" and (
+    if flow.kind == "web" and (
         not browser_binding
-        or not hmac.compare_digest(sha256_hex(browser_binding), flow["browser_hash"] or "")
+        or not hmac.compare_digest(sha256_hex(browser_binding), flow.browser_hash or "")
     ):
         security_events.emit("login_state_rejected", code="browser_binding_mismatch")
         raise LoginStateInvalid()
@@ -196,7 +225,7 @@ async def consume_login_flow(state: str | None, browser_binding: str | None) -> 
 
 async def validate_callback(
     settings: Settings,
-    flow: dict[str, Any],
+    flow: LoginFlowRow,
     code: str | None,
     error: str | None,
     iss: str | None = None,
@@ -220,8 +249,8 @@ async def validate_callback(
     if error or not code:
         security_events.emit("sign_in_refused_by_provider", code=(error or "no_code")[:40])
         raise SignInRefused()
-    tokens = await client.exchange_code(code, flow["code_verifier"], callback_url(settings))
-    claims = await client.validate_id_token(tokens.id_token, nonce=flow["nonce"])
+    tokens = await client.exchange_code(code, flow.code_verifier, callback_url(settings))
+    claims = await client.validate_id_token(tokens.id_token, nonce=flow.nonce)
     if tokens.access_token and _claim(settings, claims, "personal_id") is None:
         info = await client.userinfo(tokens.access_token)
         if info.get("sub") == claims["sub"]:
@@ -230,7 +259,7 @@ async def validate_callback(
 
 
 async def do_finish_sign_in(
-    settings: Settings, flow: dict[str, Any], claims: dict[str, Any]
+    settings: Settings, flow: LoginFlowRow, claims: dict[str, Any]
 ) -> MobileHandoff | WebSignIn:
     """Record the person and the sign-in; a handoff code for the app or a web session."""
     person_id = await do_sign_in_person(settings, claims)
@@ -242,78 +271,84 @@ async def do_finish_sign_in(
         actor_id=str(person_id),
         object_type="person",
         object_id=str(person_id),
-        details={"client": flow["kind"], "acr": acr},
+        details={"client": flow.kind, "acr": acr},
     )
-    if flow["kind"] == "mobile":
+    if flow.kind == "mobile":
+        app_redirect_uri = _app_redirect_uri(flow)
         code = secrets.token_urlsafe(32)
         await repository.insert_handoff_code(
-            {
-                "code_hash": sha256_hex(code),
-                "person": person_id,
-                "code_challenge": flow["app_code_challenge"],
-                "redirect_uri": flow["app_redirect_uri"],
-                "provider_sid": sid,
-                "acr": acr,
-                "expires_at": now + timedelta(seconds=HANDOFF_SECONDS),
-            }
+            HandoffCodeRow(
+                code_hash=sha256_hex(code),
+                person=person_id,
+                # Stored with every mobile flow; were it missing, no verifier would match.
+                code_challenge=flow.app_code_challenge or "",
+                redirect_uri=app_redirect_uri,
+                provider_sid=sid,
+                acr=acr,
+                expires_at=now + timedelta(seconds=HANDOFF_SECONDS),
+            )
         )
-        query = urlencode({"code": code, "state": flow["app_state"] or ""})
-        separator = "&" if "?" in flow["app_redirect_uri"] else "?"
-        return MobileHandoff(redirect_to=f"{flow['app_redirect_uri']}{separator}{query}")
+        query = urlencode({"code": code, "state": flow.app_state or ""})
+        separator = "&" if "?" in app_redirect_uri else "?"
+        return MobileHandoff(redirect_to=f"{app_redirect_uri}{separator}{query}")
     token = secrets.token_urlsafe(32)
     await repository.insert_web_session(
-        {
-            "id": uuid.uuid4(),
-            "token_hash": sha256_hex(token),
-            "person": person_id,
-            "provider_sid": sid,
-            "acr": acr,
-            "created_at": now,
-            "last_seen_at": now,
-            "expires_at": now + timedelta(hours=SESSION_HOURS),
-        }
+        WebSessionRow(
+            id=uuid.uuid4(),
+            token_hash=sha256_hex(token),
+            person=person_id,
+            provider_sid=sid,
+            acr=acr,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+        )
     )
     return WebSignIn(
         session_token=token,
         csrf_token=csrf_token_for(settings, token),
-        redirect_to=flow["return_to"] or "/api/v1/me",
+        redirect_to=flow.return_to or "/api/v1/me",
         max_age=SESSION_HOURS * 3600,
     )
 
 
-def app_error_redirect(flow: dict[str, Any], code: str) -> str:
+def _app_redirect_uri(flow: LoginFlowRow) -> str:
+    if flow.app_redirect_uri is None:  # begin_mobile_sign_in always stores one
+        raise LoginStateInvalid()
+    return flow.app_redirect_uri
+
+
+def app_error_redirect(flow: LoginFlowRow, code: str) -> str:
     """The app's redirect URI carrying a failed sign-in (`access_denied` and our code)."""
-    query = urlencode({"error": "access_denied", "error_code": code, "state": flow["app_state"]})
-    separator = "&" if "?" in flow["app_redirect_uri"] else "?"
-    return f"{flow['app_redirect_uri']}{separator}{query}"
+    app_redirect_uri = _app_redirect_uri(flow)
+    query = urlencode({"error": "access_denied", "error_code": code, "state": flow.app_state})
+    separator = "&" if "?" in app_redirect_uri else "?"
+    return f"{app_redirect_uri}{separator}{query}"
 
 
 def _claim(settings: Settings, claims: dict[str, Any], name: str) -> Any:
     return claims.get(getattr(settings, f"oidc_claim_{name}"))
 
 
-def _identity_fields(settings: Settings, claims: dict[str, Any]) -> dict[str, Any]:
+def _identity(settings: Settings, claims: dict[str, Any]) -> PersonIdentity:
     """The person's identity from the provider's claims (names configurable); values of the
-    wrong shape are dropped rather than stored."""
-    fields: dict[str, Any] = {}
+    wrong shape are left unstated rather than stored."""
     personal_id = _claim(settings, claims, "personal_id")
-    if isinstance(personal_id, str) and re.fullmatch(r"\d{12}", personal_id):
-        fields["personal_id"] = personal_id
     name = _claim(settings, claims, "name")
-    if isinstance(name, str) and name.strip():
-        fields["full_name"] = name.strip()[:200]
     birth = _claim(settings, claims, "birth_date")
-    if isinstance(birth, str):
-        fields["birth_date"] = _parse_birth_date(birth)
     gender = _claim(settings, claims, "gender")
-    if isinstance(gender, str) and gender.strip():
-        fields["gender"] = gender.strip()[:20]
     address = _claim(settings, claims, "address")
     if isinstance(address, dict):
         address = ", ".join(str(v) for v in address.values() if v)
-    if isinstance(address, str) and address.strip():
-        fields["address"] = address.strip()[:500]
-    return fields
+    return PersonIdentity(
+        personal_id=personal_id
+        if isinstance(personal_id, str) and re.fullmatch(r"\d{12}", personal_id)
+        else UNSET,
+        full_name=name.strip()[:200] if isinstance(name, str) and name.strip() else UNSET,
+        birth_date=_parse_birth_date(birth) if isinstance(birth, str) else UNSET,
+        gender=gender.strip()[:20] if isinstance(gender, str) and gender.strip() else UNSET,
+        address=address.strip()[:500] if isinstance(address, str) and address.strip() else UNSET,
+    )
 
 
 def _parse_birth_date(value: str) -> date | None:
@@ -329,41 +364,26 @@ async def do_sign_in_person(settings: Settings, claims: dict[str, Any]) -> uuid.
     """The person for these claims, created or updated. A person provisioned by personal
     identification number (staff added before their first sign-in) is bound to the subject."""
     issuer, subject = str(claims["iss"]), str(claims["sub"])
-    fields = _identity_fields(settings, claims)
+    identity = _identity(settings, claims)
+    personal_id = identity.personal_id or None
     now = _now()
     # Two first sign-ins of one person at once (a double tap) must not both insert.
     await repository.lock_identities(
-        f"subject:{issuer}|{subject}",
-        *([f"personal_id:{fields['personal_id']}"] if "personal_id" in fields else []),
+        f"subject:{issuer}|{subject}", *([f"personal_id:{personal_id}"] if personal_id else [])
     )
     person = await repository.person_by_subject(issuer, subject)
-    if person is None and "personal_id" in fields:
+    if person is None and personal_id:
         # Provisioned staff, or the same citizen under another subject (a provider
         # migration): the identification number is authoritative, one person per number.
-        person = await repository.person_by_personal_id(fields["personal_id"])
+        person = await repository.person_by_personal_id(personal_id)
     if person is None:
-        return await repository.insert_person(
-            {
-                "id": uuid.uuid4(),
-                "issuer": issuer,
-                "subject": subject,
-                **fields,
-                "created_at": now,
-                "updated_at": now,
-                "last_sign_in_at": now,
-            }
+        person_id = uuid.uuid4()
+        await repository.insert_person(
+            person_id, identity, now, issuer=issuer, subject=subject, last_sign_in_at=now
         )
-    await repository.update_person(
-        person["id"],
-        {
-            "issuer": issuer,
-            "subject": subject,
-            **fields,
-            "updated_at": now,
-            "last_sign_in_at": now,
-        },
-    )
-    return uuid.UUID(str(person["id"]))
+        return person_id
+    await repository.record_sign_in(person.id, identity, now, issuer=issuer, subject=subject)
+    return uuid.UUID(str(person.id))
 
 
 # --- tokens for the app --------------------------------------------------------------------------
@@ -377,14 +397,14 @@ async def do_issue_tokens(
     now = _now()
     family_id = uuid.uuid4()
     await repository.insert_family(
-        {
-            "id": family_id,
-            "person": person_id,
-            "provider_sid": sid,
-            "acr": acr,
-            "created_at": now,
-            "expires_at": now + timedelta(days=settings.refresh_token_days),
-        }
+        RefreshFamilyRow(
+            id=family_id,
+            person=person_id,
+            provider_sid=sid,
+            acr=acr,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+        )
     )
     return await _next_pair(settings, person_id, family_id, acr, now)
 
@@ -398,12 +418,12 @@ async def _next_pair(
 ) -> TokenPair:
     refresh = secrets.token_urlsafe(32)
     await repository.insert_refresh_token(
-        {
-            "token_hash": sha256_hex(refresh),
-            "family": family_id,
-            "issued_at": now,
-            "idle_expires_at": now + timedelta(days=settings.refresh_idle_days),
-        }
+        RefreshTokenRow(
+            token_hash=sha256_hex(refresh),
+            family=family_id,
+            issued_at=now,
+            idle_expires_at=now + timedelta(days=settings.refresh_idle_days),
+        )
     )
     access, lifetime = await keys.issue_access_token(
         settings, person_id=person_id, family_id=family_id, acr=acr
@@ -423,19 +443,17 @@ async def do_redeem_handoff_code(
         raise HandoffCodeInvalid()
     # The code is consumed above; a wrong redirect URI or verifier commits that (the error's
     # `commit`), so a failed redemption uses the code up (RFC 6749 §4.1.2: single use).
-    if redirect_uri is not None and redirect_uri != row["redirect_uri"]:
+    if redirect_uri is not None and redirect_uri != row.redirect_uri:
         security_events.emit(
-            "handoff_code_rejected", actor=str(row["person"]), code=HandoffRedirectMismatch.code
+            "handoff_code_rejected", actor=str(row.person), code=HandoffRedirectMismatch.code
         )
         raise HandoffRedirectMismatch()
     if not _VERIFIER.match(code_verifier) or not hmac.compare_digest(
-        pkce_s256(code_verifier), row["code_challenge"]
+        pkce_s256(code_verifier), row.code_challenge
     ):
-        security_events.emit(
-            "handoff_code_rejected", actor=str(row["person"]), code=PkceMismatch.code
-        )
+        security_events.emit("handoff_code_rejected", actor=str(row.person), code=PkceMismatch.code)
         raise PkceMismatch()
-    return await do_issue_tokens(settings, row["person"], sid=row["provider_sid"], acr=row["acr"])
+    return await do_issue_tokens(settings, row.person, sid=row.provider_sid, acr=row.acr)
 
 
 async def do_refresh(settings: Settings, refresh_token: str | None) -> TokenPair:
@@ -448,23 +466,23 @@ async def do_refresh(settings: Settings, refresh_token: str | None) -> TokenPair
     if row is None:
         security_events.emit("refresh_token_rejected", code=RefreshTokenInvalid.code)
         raise RefreshTokenInvalid()
-    actor = str(row["person"])
-    if row["used_at"] is not None:
-        if row["revoked_at"] is None:
-            await repository.revoke_families(now, "reuse", family_id=row["family"])
+    actor = str(row.person)
+    if row.used_at is not None:
+        if row.revoked_at is None:
+            await repository.revoke_families(now, "reuse", family_id=row.family)
             await do_record(
                 "auth.refresh_reuse",
                 actor_id=actor,
                 object_type="refresh_family",
-                object_id=str(row["family"]),
+                object_id=str(row.family),
             )
-        security_events.emit("refresh_token_reuse", actor=actor, family=str(row["family"]))
+        security_events.emit("refresh_token_reuse", actor=actor, family=str(row.family))
         raise RefreshTokenReused()
-    if row["revoked_at"] is not None or row["expires_at"] <= now or row["idle_expires_at"] <= now:
+    if row.revoked_at is not None or row.expires_at <= now or row.idle_expires_at <= now:
         security_events.emit("refresh_token_rejected", actor=actor, code="expired_or_revoked")
         raise RefreshTokenInvalid()
-    await repository.mark_refresh_token_used(row["token_hash"], now)
-    return await _next_pair(settings, row["person"], row["family"], row["acr"], now)
+    await repository.mark_refresh_token_used(row.token_hash, now)
+    return await _next_pair(settings, row.person, row.family, row.acr, now)
 
 
 async def do_sign_out(principal: Principal, refresh_token: str | None = None) -> None:
@@ -476,8 +494,8 @@ async def do_sign_out(principal: Principal, refresh_token: str | None = None) ->
     family_id = principal.family_id
     if refresh_token:
         row = await repository.refresh_token_for_update(sha256_hex(refresh_token))
-        if row is not None and row["person"] == principal.id:
-            family_id = row["family"]
+        if row is not None and row.person == principal.id:
+            family_id = row.family
     if principal.session_id is not None:
         await repository.revoke_web_sessions(now, session_id=principal.session_id)
     elif family_id is None:
@@ -533,24 +551,24 @@ async def end_session_url(settings: Settings) -> str | None:
 
 def _principal(
     settings: Settings,
-    row: dict[str, Any],
+    row: PrincipalRow,
     *,
     acr: str | None,
     via: str,
     session_id: uuid.UUID | None = None,
     family_id: uuid.UUID | None = None,
 ) -> Principal:
-    roles = {Role.CITIZEN.value, *row["roles"]}
+    roles = {Role.CITIZEN.value, *row.roles}
     if settings.oidc_staff_acr:
         allowed = {a.strip() for a in settings.oidc_staff_acr.split(",")}
         if acr not in allowed:
             roles -= STAFF_ROLES  # a weak sign-in acts as a citizen only
     return Principal(
-        id=row["id"],
+        id=row.id,
         roles=frozenset(roles),
-        agencies=frozenset(row["agencies"]) if Role.CIVIL_SERVANT in roles else frozenset(),
-        police_units=frozenset(row["police_units"]) if roles & _POLICE else frozenset(),
-        communes=frozenset(row["communes"]),
+        agencies=frozenset(row.agencies) if Role.CIVIL_SERVANT in roles else frozenset(),
+        police_units=frozenset(row.police_units) if roles & _POLICE else frozenset(),
+        communes=frozenset(row.communes),
         via="session" if via == "session" else "bearer",
         session_id=session_id,
         family_id=family_id,
@@ -567,7 +585,7 @@ async def authenticate_bearer(settings: Settings, token: str) -> Principal:
     person_id = uuid.UUID(claims["sub"])
     family_id = uuid.UUID(claims["fam"])
     row = await repository.principal_row(person_id, family_id)
-    if row is None or row["family_alive"] is not True:
+    if row is None or row.family_alive is not True:
         raise InvalidToken()
     return _principal(settings, row, acr=claims.get("acr"), via="bearer", family_id=family_id)
 
@@ -575,24 +593,22 @@ async def authenticate_bearer(settings: Settings, token: str) -> Principal:
 async def authenticate_session(settings: Settings, token: str) -> Principal:
     now = _now()
     session = await repository.web_session_by_token(sha256_hex(token))
-    if session is None or session["revoked_at"] is not None or session["expires_at"] <= now:
+    if session is None or session.revoked_at is not None or session.expires_at <= now:
         raise InvalidToken()
-    row = await repository.principal_row(session["person"], None)
+    row = await repository.principal_row(session.person, None)
     if row is None:
         raise InvalidToken()
-    principal = _principal(
-        settings, row, acr=session["acr"], via="session", session_id=session["id"]
-    )
+    principal = _principal(settings, row, acr=session.acr, via="session", session_id=session.id)
     idle = (
         settings.session_idle_minutes_staff
         if principal.is_staff
         else settings.session_idle_minutes_citizen
     )
-    if now - session["last_seen_at"] > timedelta(minutes=idle):
-        await repository.revoke_web_sessions(now, session_id=session["id"])
+    if now - session.last_seen_at > timedelta(minutes=idle):
+        await repository.revoke_web_sessions(now, session_id=session.id)
         raise SessionExpired()
-    if now - session["last_seen_at"] > TOUCH_EVERY:
-        await repository.touch_web_session(session["id"], now)
+    if now - session.last_seen_at > TOUCH_EVERY:
+        await repository.touch_web_session(session.id, now)
     return principal
 
 
@@ -608,7 +624,7 @@ async def do_backchannel_logout(settings: Settings, claims: dict[str, Any]) -> i
     if isinstance(claims.get("sub"), str):
         person = await repository.person_by_subject(str(claims["iss"]), claims["sub"])
         if person is not None:
-            person_id = person["id"]
+            person_id = person.id
     if sid is None and person_id is None:
         return 0
     revoked = await repository.revoke_families(
@@ -635,22 +651,22 @@ async def get_me(principal: Principal, settings: Settings, session_token: str | 
     grants = [_role_info(g) for g in await repository.grants_of(principal.id)]
     grants = [g for g in grants if g.role in principal.roles]
     return Me(
-        id=person["id"],
-        full_name=person["full_name"],
-        personal_id=person["personal_id"],
-        birth_date=person["birth_date"],
-        gender=person["gender"],
-        address=person["address"],
+        id=person.id,
+        full_name=person.full_name,
+        personal_id=person.personal_id,
+        birth_date=person.birth_date,
+        gender=person.gender,
+        address=person.address,
         roles=sorted(principal.roles),
         grants=grants,
         agencies=_unique(g.agency for g in grants),
         police_units=_unique(g.police_unit for g in grants),
-        last_sign_in_at=person["last_sign_in_at"],
+        last_sign_in_at=person.last_sign_in_at,
         csrf_token=csrf_token_for(settings, session_token) if session_token else None,
     )
 
 
-def _unique(items: Any) -> list[Membership]:
+def _unique(items: Iterable[Membership | None]) -> list[Membership]:
     seen: dict[str, Membership] = {}
     for item in items:
         if item is not None:
@@ -658,18 +674,18 @@ def _unique(items: Any) -> list[Membership]:
     return list(seen.values())
 
 
-def _role_info(grant: dict[str, Any]) -> RoleInfo:
+def _role_info(grant: GrantRow) -> RoleInfo:
     return RoleInfo(
-        role=grant["role"],
-        agency=Membership(code=grant["agency"], name=grant["agency_name"])
-        if grant["agency"]
-        else None,
-        police_unit=Membership(code=grant["police_unit"], name=grant["police_unit_name"])
-        if grant["police_unit"]
-        else None,
-        communes=list(grant["communes"] or []),
-        granted_at=grant["granted_at"],
+        role=grant.role,
+        agency=_membership(grant.agency, grant.agency_name),
+        police_unit=_membership(grant.police_unit, grant.police_unit_name),
+        communes=list(grant.communes or []),
+        granted_at=grant.granted_at,
     )
+
+
+def _membership(code: str | None, name: str | None) -> Membership | None:
+    return Membership(code=code, name=name or "") if code else None
 
 
 async def get_person_roles(person_id: uuid.UUID) -> list[RoleInfo]:
@@ -678,13 +694,13 @@ async def get_person_roles(person_id: uuid.UUID) -> list[RoleInfo]:
     return [_role_info(g) for g in await repository.grants_of(person_id)]
 
 
-async def _summary(row: dict[str, Any]) -> PersonSummary:
-    grants = await repository.grants_of(row["id"])
+async def _summary(person: PersonRow) -> PersonSummary:
+    grants = await repository.grants_of(person.id)
     return PersonSummary(
-        id=row["id"],
-        full_name=row["full_name"],
-        personal_id=row["personal_id"],
-        roles=sorted({Role.CITIZEN.value, *(g["role"] for g in grants)}),
+        id=person.id,
+        full_name=person.full_name,
+        personal_id=person.personal_id,
+        roles=sorted({Role.CITIZEN.value, *(g.role for g in grants)}),
     )
 
 
@@ -711,15 +727,9 @@ async def do_provision_person(
     existing = await repository.person_by_personal_id(personal_id)
     if existing is not None:
         return await _summary(existing)
-    now = _now()
-    person_id = await repository.insert_person(
-        {
-            "id": uuid.uuid4(),
-            "personal_id": personal_id,
-            "full_name": full_name,
-            "created_at": now,
-            "updated_at": now,
-        }
+    person_id = uuid.uuid4()
+    await repository.insert_person(
+        person_id, PersonIdentity(personal_id=personal_id, full_name=full_name), _now()
     )
     await do_record(
         "person.provision",
@@ -824,11 +834,13 @@ async def do_upsert_police_unit(unit: PoliceUnit, *, actor: uuid.UUID | None = N
 
 
 async def list_agencies() -> list[Agency]:
-    return [msgspec.convert(r, Agency) for r in await repository.list_agencies()]
+    rows = await repository.list_agencies()
+    return [msgspec.convert(r, Agency, from_attributes=True) for r in rows]
 
 
 async def list_police_units() -> list[PoliceUnit]:
-    return [msgspec.convert(r, PoliceUnit) for r in await repository.list_police_units()]
+    rows = await repository.list_police_units()
+    return [msgspec.convert(r, PoliceUnit, from_attributes=True) for r in rows]
 
 
 async def do_purge_expired(settings: Settings) -> dict[str, int]:

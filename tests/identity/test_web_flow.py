@@ -90,7 +90,7 @@ async def test_a_staff_session_ends_after_15_idle_minutes(http: httpx.AsyncClien
     async with unit_of_work():
         person = await repository.person_by_personal_id(STAFF)
         assert person is not None
-        await do_grant_role(person["id"], Role.SYSTEM_ADMIN, granted_by=None, reason="test")
+        await do_grant_role(person.id, Role.SYSTEM_ADMIN, granted_by=None, reason="test")
     assert BY_PERSONAL_ID[STAFF].roles == ("system_admin",)
     assert (await http.get("/api/v1/me")).json()["roles"] == ["citizen", "system_admin"]
     await sql("UPDATE web_sessions SET last_seen_at = now() - interval '16 minutes'")
