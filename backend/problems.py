@@ -7,6 +7,7 @@ Domain errors (`AppError`) carry their own code and messages. Litestar's own HTT
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -82,8 +83,9 @@ def problem_response(error: errors.AppError, language: str) -> Response[Any]:
     )
 
 
-def to_app_error(exc: Exception) -> errors.AppError:
-    """The client-facing error for any exception."""
+def to_app_error(exc: Exception, request: Request[Any, Any, Any] | None = None) -> errors.AppError:
+    """The client-facing error for any exception (`request`: to name every missing
+    parameter, not only the first Litestar met)."""
     if isinstance(exc, errors.AppError):
         return exc
     if isinstance(exc, MultipartError):
@@ -94,7 +96,7 @@ def to_app_error(exc: Exception) -> errors.AppError:
             "The multipart body is malformed or exceeds a limit.",
         )
     if isinstance(exc, ValidationException):
-        return _validation_error(exc)
+        return _validation_error(exc, request)
     if isinstance(exc, ClientException) and isinstance(exc.__cause__, SerializationException):
         return errors.MalformedBody()
     if isinstance(exc, NotFoundException):
@@ -119,7 +121,7 @@ def to_app_error(exc: Exception) -> errors.AppError:
 
 
 def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    error = to_app_error(exc)
+    error = to_app_error(exc, request)
     if error.commit:
         request.scope[COMMIT_ON_ERROR] = True  # type: ignore[literal-required]  # our own key
     if error.status == 429:
@@ -184,15 +186,23 @@ def _translate(message: str) -> str:
     return "Giá trị không hợp lệ"
 
 
-_MISSING = re.compile(r"^Missing required (?P<source>\w+) parameter '(?P<name>[^']+)'")
+_MISSING = re.compile(
+    r"^Missing required (?P<source>\w+) parameter (?P<q>['\"])(?P<name>.+?)(?P=q) for path"
+)
 
 
-def _validation_error(exc: ValidationException) -> errors.AppError:
+def _validation_error(
+    exc: ValidationException, request: Request[Any, Any, Any] | None = None
+) -> errors.AppError:
     extra = exc.extra if isinstance(exc.extra, list) else []
     missing = _MISSING.match(exc.detail or "")
     if missing and not extra:
-        # Litestar names the missing parameter only in its message.
-        source, name = missing.group("source"), missing.group("name")
+        # Litestar names only the first missing parameter it met, and only in its message;
+        # the client is told every one it left out, the named one always among them.
+        named = (missing.group("source"), missing.group("name"))
+        absent = missing_parameters(request) if request is not None else []
+        if named not in absent:
+            absent.insert(0, named)
         return errors.ValidationFailed(
             errors=[
                 {
@@ -201,6 +211,7 @@ def _validation_error(exc: ValidationException) -> errors.AppError:
                     "message_en": f"Missing required {source} parameter",
                     "message_vi": "Thiếu tham số bắt buộc",
                 }
+                for source, name in absent
             ]
         )
     messages = [str(item.get("message", "")) for item in extra if isinstance(item, dict)]
@@ -244,3 +255,38 @@ def _field_error(message: str, source: str, key: str | None = None) -> dict[str,
 def validation_failed(exc: msgspec.ValidationError, source: str = "body") -> errors.AppError:
     """A `ValidationFailed` for a body a handler decoded itself (e.g. a form)."""
     return errors.ValidationFailed(errors=[_field_error(str(exc), source)])
+
+
+def missing_parameters(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
+    """(source, name) of each required query, header and cookie parameter of the route (its
+    dependencies' included) that the request does not carry, as Litestar decides it."""
+    handler = request.scope.get("route_handler")
+    if handler is None or not hasattr(handler, "create_kwargs_model"):
+        return []
+    model = _kwargs_model(handler, tuple(request.scope.get("path_params") or ()))
+    present: dict[str, Any] = {
+        "query": request.query_params,
+        "header": request.headers,
+        "cookie": request.cookies,
+    }
+    expected = {
+        "query": model.expected_query_params,
+        "header": model.expected_header_params,
+        "cookie": model.expected_cookie_params,
+    }
+    absent: list[tuple[str, str]] = []
+    for source, parameters in expected.items():
+        for parameter in sorted(parameters, key=lambda p: p.field_alias):
+            # Litestar's rule (litestar._kwargs.extractors): no default, or `...` as default.
+            required = parameter.is_required or parameter.default is Ellipsis
+            alias = parameter.field_alias
+            if required and alias not in present[source]:
+                absent.append((source, alias))
+    return absent
+
+
+@functools.lru_cache(maxsize=512)
+def _kwargs_model(handler: Any, path_parameters: tuple[str, ...]) -> Any:
+    """The parameters Litestar expects of a route (the handler's public `create_kwargs_model`
+    reads only the names of the path parameters); cached, it is built per handler."""
+    return handler.create_kwargs_model(path_parameters=dict.fromkeys(path_parameters))
