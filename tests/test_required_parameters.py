@@ -41,7 +41,7 @@ def value_for(parameter: dict[str, Any], schemas: dict[str, Any]) -> str:
         return str(max(1, schema.get("minimum", 1)))
     if schema.get("type") == "boolean":
         return "true"
-    return "x" * max(1, schema.get("minLength", 1))
+    return "x" * max(1, int(schema.get("minLength", 1)))
 
 
 def request_parts(
