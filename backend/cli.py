@@ -382,7 +382,8 @@ def demo(host: str, port: int, data_dir: Path | None, reset: bool, verbose: bool
         url = postgres.start()
         os.environ["DATABASE_URL"] = url
         os.environ["CTN_DATA_DIR"] = str(data_dir)
-        os.environ.setdefault("CTN_SECRET_KEY", _demo_secret(data_dir))
+        if not os.environ.get("CTN_SECRET_KEY"):  # else secret.key would not be the secret
+            os.environ["CTN_SECRET_KEY"] = _demo_secret(data_dir)
         os.environ["CTN_DEV_IDP"] = "1"
         os.environ["CTN_HOST"] = host
         os.environ["CTN_PORT"] = str(port)
@@ -607,6 +608,8 @@ def check(data_dir: Path | None) -> None:
     if data_dir is not None and not (data_dir.resolve() / "postgres" / "PG_VERSION").exists():
         click.echo(f"✘ database: {data_dir.resolve()} holds no demo database")
         sys.exit(1)
+    if data_dir is not None:
+        os.environ.setdefault("CTN_DEV_IDP", "1")  # checking a demo: it runs the dev provider
     with _database(data_dir) as settings:
         _print_settings(settings)
 

@@ -38,6 +38,17 @@ def start_demo(
     )
 
 
+def ctn(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "backend", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def stop(process: subprocess.Popen[bytes], sig: int) -> int:
     process.send_signal(sig)
     return process.wait(timeout=60)
@@ -51,7 +62,9 @@ async def test_demo_starts_serves_stops_cleanly_and_keeps_its_data(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
-    process = start_demo(data_dir, port, subprocess_env, log)
+    # As a newcomer starts it: no CTN_SECRET_KEY, the demo keeps its own in the data directory.
+    env = {k: v for k, v in subprocess_env.items() if k != "CTN_SECRET_KEY"}
+    process = start_demo(data_dir, port, env, log)
     try:
         ready = await wait_for_status(f"{base}/health/ready", 200, timeout=120)
         assert ready.json()["ready"] is True
@@ -70,13 +83,38 @@ async def test_demo_starts_serves_stops_cleanly_and_keeps_its_data(
             assert me.json()["roles"] == ["citizen", "police_officer"]
             assert me.json()["police_units"][0]["code"] == officer["police_unit"]
         assert postgres_processes(data_dir / "postgres"), "demo should run its own PostgreSQL"
+
+        # A token without a browser: the real mobile flow through the development provider.
+        token = ctn("dev", "token", "--as", "police_officer", "--url", base, env=env)
+        assert token.returncode == 0, token.stderr
+        async with httpx.AsyncClient() as http:
+            me = await http.get(
+                f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token.stdout.strip()}"}
+            )
+        assert me.status_code == 200, me.text
+        assert "police_officer" in me.json()["roles"]
+
+        # Other commands reach the running demo's database and secret with --data-dir.
+        checked = ctn("check", "--data-dir", str(data_dir), env=env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "✔ secret_key" in checked.stdout
+        verified = ctn("audit", "verify", "--data-dir", str(data_dir), env=env)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "audit chain intact" in verified.stdout
+        assert postgres_processes(data_dir / "postgres"), "the demo's PostgreSQL keeps running"
     finally:
         code = stop(process, signal.SIGTERM)
     assert code == 0, log.read_text()
     assert postgres_processes(data_dir / "postgres") == []
-    assert "demo data already loaded" not in log.read_text()
+    first_start = log.read_text()
+    assert "demo data already loaded" not in first_start
+    # One line per migrated app, not Piccolo's chatter; how to reach the database.
+    assert "  identity: " in first_start and " migrations applied" in first_start
+    for chatter in ("🚀", "👍", "ok! ✔️", "Running"):
+        assert chatter not in first_start
+    assert "database: psql 'postgresql://" in first_start
 
-    process = start_demo(data_dir, port, subprocess_env, log)
+    process = start_demo(data_dir, port, env, log)
     try:
         await wait_for_status(f"{base}/health/ready", 200, timeout=120)
     finally:
@@ -85,4 +123,5 @@ async def test_demo_starts_serves_stops_cleanly_and_keeps_its_data(
     assert postgres_processes(data_dir / "postgres") == []
     text = log.read_text()
     assert "demo data already loaded" in text  # the second start reused the data
+    assert text.count("apps up to date") == 1
     assert "Traceback" not in text

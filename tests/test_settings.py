@@ -36,6 +36,31 @@ def test_a_malformed_value_names_its_variable(environ: dict[str, str], variable:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("environ", "allowed"),
+    [
+        ({"CTN_LOG_LEVEL": "LOUD"}, "must be one of DEBUG, INFO, WARNING, ERROR"),
+        ({"CTN_STORAGE_BACKEND": "ftp"}, "must be one of local, s3"),
+        ({"CTN_DEV_IDP": "maybe"}, "must be one of 0, 1, true, false"),
+    ],
+)
+def test_an_enumerated_setting_lists_its_allowed_values(
+    environ: dict[str, str], allowed: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ)
+    assert allowed in str(caught.value)
+
+
+@pytest.mark.parametrize("code", ["3", "99", "0"])
+def test_the_province_code_must_name_a_province_that_exists(code: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"CTN_PROVINCE_CODE": code})
+    assert caught.value.variable == "CTN_PROVINCE_CODE"
+    assert f"no province has code {code!r}" in str(caught.value)
+    assert load_settings({"CTN_PROVINCE_CODE": "1"}).province_code == "1"  # Hà Nội
+
+
 def test_describe_tells_the_source_and_hides_the_password() -> None:
     environ = {"DATABASE_URL": "postgresql://app:s3cret@db.internal/ctn", "CTN_PORT": "9000"}
     rows = {
