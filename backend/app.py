@@ -8,15 +8,12 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Request
 from litestar.config.app import ExperimentalFeatures
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
-from backend import db, domains, security_events, server
-from backend.access import PUBLIC, access
+from backend import db, domains, openapi, security_events, server
 from backend.devidp.service import do_ensure_key
 from backend.errors import UnsupportedMediaType
 from backend.http.etag import ETagMiddleware
@@ -136,17 +133,12 @@ def create_app(
         ],
         before_request=check_content_type,
         exception_handlers={Exception: exception_handler},
-        openapi_config=OpenAPIConfig(
-            title="C-ThaiNguyen API",
-            version="1.0.0",
-            description="API của ứng dụng công dân C-ThaiNguyen (tỉnh Thái Nguyên).",
-            openapi_router=Router("/schema", route_handlers=[], opt=access(PUBLIC)),
-            render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        ),
+        openapi_config=openapi.config(),
         logging_config=None,
         request_max_body_size=10 * 1024 * 1024,
         experimental_features=list[ExperimentalFeatures](),
     )
+    openapi.document(app)
     # Wrap the whole application (router and exception handling included) so that 404s and
     # 405s get a request id and an access-log line too.
     app.asgi_handler = cast(

@@ -18,6 +18,7 @@ from backend.access import PUBLIC, SIGNED_IN, Role, access, roles, signed_in
 from backend.db import unit_of_work
 from backend.errors import MalformedBody, UnsupportedMediaType
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor, page_request
+from backend.identity import errors as identity_errors
 from backend.identity import keys, service
 from backend.identity.errors import IdTokenError, SignInRefused, UnsupportedGrantType
 from backend.identity.guard import (
@@ -48,6 +49,9 @@ from backend.web import FORM, NO_STORE, media_type_of, read_form
 
 TOKEN_TYPES = (FORM, "application/json")
 GRANT_TYPES = ("authorization_code", "refresh_token")
+# Documented in the OpenAPI document (backend.openapi): what these routes answer besides the edge.
+PROVIDER = (identity_errors.ProviderError,)
+GRANT_ERRORS = tuple(identity_errors.GrantError.__subclasses__())
 T = TypeVar("T")
 
 
@@ -83,7 +87,10 @@ class SignInController(Controller):
     # The sign-in redirects run without a request transaction: the provider's discovery
     # document is fetched (or found cached) first, and only then is a connection taken for
     # the one insert, so that a slow provider never holds the pool (or the public share).
-    @get("/mobile/authorize", opt=access(PUBLIC, transaction=False, throttle="authorize"))
+    @get(
+        "/mobile/authorize",
+        opt=access(PUBLIC, transaction=False, throttle="authorize", problems=PROVIDER),
+    )
     async def mobile_authorize(
         self,
         settings: NamedDependency[Settings],
@@ -108,7 +115,7 @@ class SignInController(Controller):
             )
         return Redirect(url, status_code=302, headers=NO_STORE)
 
-    @get("/login", opt=access(PUBLIC, transaction=False, throttle="authorize"))
+    @get("/login", opt=access(PUBLIC, transaction=False, throttle="authorize", problems=PROVIDER))
     async def web_login(
         self,
         settings: NamedDependency[Settings],
@@ -132,7 +139,7 @@ class SignInController(Controller):
         )
         return Redirect(url, status_code=302, headers=NO_STORE, cookies=[cookie])
 
-    @get("/callback", opt=access(PUBLIC, transaction=False, throttle="callback"))
+    @get("/callback", opt=access(PUBLIC, transaction=False, throttle="callback", problems=PROVIDER))
     async def callback(
         self,
         request: Request[Any, Any, Any],
@@ -206,7 +213,9 @@ class SignInController(Controller):
     @post(
         "/backchannel-logout",
         status_code=HTTP_200_OK,
-        opt=access(PUBLIC, accepts=(FORM,), authenticate=False, idempotent=False),
+        opt=access(
+            PUBLIC, accepts=(FORM,), authenticate=False, idempotent=False, problems=PROVIDER
+        ),
     )
     async def backchannel_logout(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
@@ -233,7 +242,11 @@ class TokenController(Controller):
     path = "/api/v1/auth"
     tags = ["sign-in"]
 
-    @post("/token", status_code=HTTP_200_OK, opt=access(PUBLIC, throttle="token", idempotent=False))
+    @post(
+        "/token",
+        status_code=HTTP_200_OK,
+        opt=access(PUBLIC, throttle="token", idempotent=False, problems=GRANT_ERRORS),
+    )
     async def token(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Response[TokenPair]:
