@@ -25,6 +25,7 @@ from joserfc.jwk import KeySet, RSAKey
 from backend.devidp import repository
 from backend.devidp.errors import DevIdpError
 from backend.devidp.people import BY_PERSONAL_ID, DemoPerson
+from backend.devidp.repository import AccessTokenRow, CodeRow, KeyRow
 from backend.hashing import pkce_s256, sha256_hex
 from backend.settings import Settings
 
@@ -91,12 +92,12 @@ async def do_rotate_key() -> str:
     key = RSAKey.generate_key(2048, private=True)
     kid = f"dev-{secrets.token_hex(6)}"
     await repository.insert_key(
-        {
-            "kid": kid,
-            "private_key": key.as_pem(private=True),
-            "public_jwk": {**key.as_dict(private=False), "kid": kid, "alg": "RS256", "use": "sig"},
-            "created_at": datetime.now(UTC),
-        }
+        KeyRow(
+            kid=kid,
+            private_key=key.as_pem(private=True),
+            public_jwk={**key.as_dict(private=False), "kid": kid, "alg": "RS256", "use": "sig"},
+            created_at=datetime.now(UTC),
+        )
     )
     return kid
 
@@ -108,7 +109,7 @@ async def do_ensure_key() -> None:
 
 
 async def jwks() -> dict[str, Any]:
-    return {"keys": [row["public_jwk"] for row in await repository.keys()]}
+    return {"keys": [row.public_jwk for row in await repository.keys()]}
 
 
 async def sign(claims: dict[str, Any], *, typ: str = "JWT") -> str:
@@ -117,8 +118,8 @@ async def sign(claims: dict[str, Any], *, typ: str = "JWT") -> str:
     if not rows:
         raise DevIdpError("server_error", "no signing key")
     row = rows[0]
-    key = RSAKey.import_key(bytes(row["private_key"]))
-    return jwt.encode({"alg": "RS256", "kid": row["kid"], "typ": typ}, claims, key)
+    key = RSAKey.import_key(row.private_key)
+    return jwt.encode({"alg": "RS256", "kid": row.kid, "typ": typ}, claims, key)
 
 
 # --- the authorization-code flow ---------------------------------------------------------------
@@ -160,18 +161,18 @@ async def do_issue_code(request: AuthorizeRequest, person: DemoPerson) -> str:
     await repository.delete_expired(datetime.now(UTC))  # the provider's own housekeeping
     code = secrets.token_urlsafe(32)
     await repository.insert_code(
-        {
-            "code_hash": sha256_hex(code),
-            "personal_id": person.personal_id,
-            "client_id": request.client_id,
-            "redirect_uri": request.redirect_uri,
-            "nonce": request.nonce,
-            "code_challenge": request.code_challenge,
-            "code_challenge_method": request.code_challenge_method,
-            "sid": secrets.token_hex(16),
-            "scope": request.scope,
-            "expires_at": datetime.now(UTC) + timedelta(seconds=CODE_SECONDS),
-        }
+        CodeRow(
+            code_hash=sha256_hex(code),
+            personal_id=person.personal_id,
+            client_id=request.client_id,
+            redirect_uri=request.redirect_uri,
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+            sid=secrets.token_hex(16),
+            scope=request.scope,
+            expires_at=datetime.now(UTC) + timedelta(seconds=CODE_SECONDS),
+        )
     )
     return code
 
@@ -242,15 +243,15 @@ async def do_token(
         raise DevIdpError("unsupported_grant_type", "only authorization_code")
     now = datetime.now(UTC)
     row = await repository.consume_code(sha256_hex(form.get("code", "")), now)
-    if row is None or row["client_id"] != client_id:
+    if row is None or row.client_id != client_id:
         raise DevIdpError("invalid_grant", "unknown, used or expired code")
-    if row["redirect_uri"] != form.get("redirect_uri"):
+    if row.redirect_uri != form.get("redirect_uri"):
         raise DevIdpError("invalid_grant", "redirect_uri differs from the authorization request")
-    if row["code_challenge"]:
+    if row.code_challenge:
         verifier = form.get("code_verifier") or ""
-        if not hmac.compare_digest(pkce_s256(verifier), row["code_challenge"]):
+        if not hmac.compare_digest(pkce_s256(verifier), row.code_challenge):
             raise DevIdpError("invalid_grant", "PKCE verification failed")
-    person = BY_PERSONAL_ID.get(row["personal_id"])
+    person = BY_PERSONAL_ID.get(row.personal_id)
     if person is None:
         raise DevIdpError("invalid_grant", "the person no longer exists")
     issued = int(time.time())
@@ -260,32 +261,32 @@ async def do_token(
         "iat": issued,
         "exp": issued + TOKEN_SECONDS,
         "auth_time": issued,
-        "sid": row["sid"],
+        "sid": row.sid,
         "acr": ACR,
         **identity_claims(settings, person),
     }
-    if row["nonce"]:
-        claims["nonce"] = row["nonce"]
+    if row.nonce:
+        claims["nonce"] = row.nonce
     access_token = secrets.token_urlsafe(32)
     await repository.insert_access_token(
-        {
-            "token_hash": sha256_hex(access_token),
-            "personal_id": person.personal_id,
-            "expires_at": now + timedelta(seconds=TOKEN_SECONDS),
-        }
+        AccessTokenRow(
+            token_hash=sha256_hex(access_token),
+            personal_id=person.personal_id,
+            expires_at=now + timedelta(seconds=TOKEN_SECONDS),
+        )
     )
     return {
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": TOKEN_SECONDS,
         "id_token": await sign(claims),
-        "scope": row["scope"],
+        "scope": row.scope,
     }
 
 
 async def userinfo(settings: Settings, access_token: str) -> dict[str, Any]:
     row = await repository.access_token(sha256_hex(access_token), datetime.now(UTC))
-    person = BY_PERSONAL_ID.get(row["personal_id"]) if row else None
+    person = BY_PERSONAL_ID.get(row.personal_id) if row else None
     if person is None:
         raise DevIdpError("invalid_token", "unknown or expired access token", status=401)
     return identity_claims(settings, person)
