@@ -1,11 +1,24 @@
-"""Every query on administrative units."""
+"""Every query on administrative units, and the typed row they take and return."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+import msgspec
 
 from backend.geo.tables import AdministrativeUnit
+
+
+class UnitRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit as stored (`updated_at` is set by `upsert`)."""
+
+    code: str
+    name: str
+    name_folded: str
+    division_type: str
+    codename: str
+    province_code: str
+    province_name: str
 
 
 async def list_codes(province_code: str) -> set[str]:
@@ -15,11 +28,11 @@ async def list_codes(province_code: str) -> set[str]:
     return {row["code"] for row in rows}
 
 
-async def upsert(rows: list[dict[str, Any]], now: datetime) -> None:
+async def upsert(rows: list[UnitRow], now: datetime) -> None:
     if not rows:
         return
     await AdministrativeUnit.insert(
-        *(AdministrativeUnit(**row, updated_at=now) for row in rows)
+        *(AdministrativeUnit(**msgspec.structs.asdict(row), updated_at=now) for row in rows)
     ).on_conflict(
         target=AdministrativeUnit.code,
         action="DO UPDATE",
@@ -40,16 +53,14 @@ async def delete_codes(codes: set[str]) -> None:
         await AdministrativeUnit.delete().where(AdministrativeUnit.code.is_in(list(codes)))
 
 
-async def get(code: str) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = (
-        await AdministrativeUnit.select().where(AdministrativeUnit.code == code).first()
-    )
-    return row
+async def get(code: str) -> UnitRow | None:
+    row = await AdministrativeUnit.select().where(AdministrativeUnit.code == code).first()
+    return None if row is None else msgspec.convert(row, UnitRow)
 
 
 async def page(
     *, after_code: str | None, limit: int, folded_query: str | None, division_type: str | None
-) -> list[dict[str, Any]]:
+) -> list[UnitRow]:
     """Units ordered by code, strictly after `after_code` (keyset pagination)."""
     query = AdministrativeUnit.select().order_by(AdministrativeUnit.code).limit(limit)
     if after_code is not None:
@@ -58,8 +69,7 @@ async def page(
         query = query.where(AdministrativeUnit.name_folded.ilike(f"%{_escape_like(folded_query)}%"))
     if division_type:
         query = query.where(AdministrativeUnit.division_type == division_type)
-    rows: list[dict[str, Any]] = await query
-    return rows
+    return [msgspec.convert(row, UnitRow) for row in await query]
 
 
 async def count(province_code: str) -> int:

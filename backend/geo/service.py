@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any
 
 from vietnam_provinces import Province, ProvinceCode, Ward
 
 from backend.audit.service import do_record
 from backend.geo import repository
 from backend.geo.errors import AdministrativeUnitNotFound
+from backend.geo.repository import UnitRow
 from backend.geo.schemas import AdministrativeUnit, AdministrativeUnitPage, SyncReport
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
 from backend.text import fold
@@ -18,23 +18,21 @@ from backend.text import fold
 CURSOR_KIND = "admin_units"
 
 
-def packaged_units(province_code: str) -> list[dict[str, Any]]:
+def packaged_units(province_code: str) -> list[UnitRow]:
     """The province's units as the installed `vietnam-provinces` package lists them."""
     province = Province.from_code(ProvinceCode(int(province_code)))
-    rows = []
-    for ward in Ward.iter_by_province(province.code):
-        rows.append(
-            {
-                "code": f"{int(ward.code):05d}",
-                "name": ward.name,
-                "name_folded": fold(ward.name),
-                "division_type": str(ward.division_type.value),
-                "codename": ward.codename,
-                "province_code": f"{int(province.code):02d}",
-                "province_name": province.name,
-            }
+    return [
+        UnitRow(
+            code=f"{int(ward.code):05d}",
+            name=ward.name,
+            name_folded=fold(ward.name),
+            division_type=str(ward.division_type.value),
+            codename=ward.codename,
+            province_code=f"{int(province.code):02d}",
+            province_name=province.name,
         )
-    return rows
+        for ward in Ward.iter_by_province(province.code)
+    ]
 
 
 async def do_sync_units(province_code: str) -> SyncReport:
@@ -44,7 +42,7 @@ async def do_sync_units(province_code: str) -> SyncReport:
     table."""
     rows = packaged_units(province_code)
     existing = await repository.list_codes(f"{int(province_code):02d}")
-    wanted = {row["code"] for row in rows}
+    wanted = {row.code for row in rows}
     await repository.upsert(rows, datetime.now(UTC))
     removed = existing - wanted
     await repository.delete_codes(removed)
@@ -94,11 +92,11 @@ async def list_units(
     return AdministrativeUnitPage(items=items, next_cursor=next_cursor)
 
 
-def _to_schema(row: dict[str, Any]) -> AdministrativeUnit:
+def _to_schema(row: UnitRow) -> AdministrativeUnit:
     return AdministrativeUnit(
-        code=row["code"],
-        name=row["name"],
-        division_type=row["division_type"],
-        province_code=row["province_code"],
-        province_name=row["province_name"],
+        code=row.code,
+        name=row.name,
+        division_type=row.division_type,
+        province_code=row.province_code,
+        province_name=row.province_name,
     )

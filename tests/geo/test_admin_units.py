@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import msgspec
 from vietnam_provinces import ProvinceCode, Ward
 
 from backend.geo import repository
+from backend.geo.repository import UnitRow
 from backend.geo.service import packaged_units
 from backend.http.pagination import encode_cursor
 
@@ -87,15 +89,15 @@ async def test_pagination_has_no_gaps_or_repeats_while_rows_are_inserted(
             if code not in original and code not in inserted:
                 inserted.append(code)
                 rows.append(
-                    {
-                        "code": code,
-                        "name": f"Xã Thử {code}",
-                        "name_folded": f"xa thu {code}",
-                        "division_type": "xã",
-                        "codename": f"xa_thu_{code}",
-                        "province_code": "19",
-                        "province_name": "Thái Nguyên",
-                    }
+                    UnitRow(
+                        code=code,
+                        name=f"Xã Thử {code}",
+                        name_folded=f"xa thu {code}",
+                        division_type="xã",
+                        codename=f"xa_thu_{code}",
+                        province_code="19",
+                        province_name="Thái Nguyên",
+                    )
                 )
         await repository.upsert(rows, datetime.now(UTC))
 
@@ -142,7 +144,11 @@ async def test_etag_and_if_none_match_give_304(client: httpx.AsyncClient) -> Non
 
 async def test_etag_changes_when_the_data_changes(client: httpx.AsyncClient) -> None:
     before = await client.get("/api/v1/admin-units/05443")
-    rows = [dict(r, name="Phường Đổi Tên") for r in packaged_units("19") if r["code"] == "05443"]
+    rows = [
+        msgspec.structs.replace(r, name="Phường Đổi Tên")
+        for r in packaged_units("19")
+        if r.code == "05443"
+    ]
     await repository.upsert(rows, datetime.now(UTC))
     after = await client.get(
         "/api/v1/admin-units/05443", headers={"If-None-Match": before.headers["etag"]}
