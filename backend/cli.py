@@ -152,10 +152,10 @@ def _check_port_free(host: str, port: int) -> None:
 async def _migrate(settings: Settings, *, verbose: bool = False) -> None:
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
-    from piccolo.apps.migrations.tables import Migration
 
     from backend.db import unit_of_work
     from backend.geo.service import do_sync_units
+    from backend.health.service import migrations_ran
     from backend.piccolo_apps import adopt_renamed_apps
 
     click.echo("→ applying migrations")
@@ -165,7 +165,7 @@ async def _migrate(settings: Settings, *, verbose: bool = False) -> None:
     for name in names:
         manager = ForwardsMigrationManager(app_name=name)
         await manager.create_migration_table()
-        before = len(await Migration.get_migrations_which_ran(app_name=name))
+        before = await migrations_ran(name)
         # Piccolo prints several lines per app and per migration: kept for -v and failures.
         chatter = io.StringIO()
         with contextlib.redirect_stdout(chatter):
@@ -174,7 +174,7 @@ async def _migrate(settings: Settings, *, verbose: bool = False) -> None:
             click.echo(chatter.getvalue().rstrip(), err=not result.success)
         if not result.success:
             raise click.ClickException(f"migrations of {name} failed: {result.message}")
-        count = len(await Migration.get_migrations_which_ran(app_name=name)) - before
+        count = await migrations_ran(name) - before
         if count:
             click.echo(f"  {name}: {count} migration{'s' if count != 1 else ''} applied")
         applied += count

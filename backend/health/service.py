@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from backend import db, jobs
+from backend.health import repository
 from backend.health.schemas import Check, Readiness
 from backend.settings import Settings
 
@@ -102,6 +103,11 @@ def _pending_migrations(ran: set[tuple[str, str]]) -> int:
         modules = manager.get_migration_modules(config.resolved_migrations_folder_path)
         pending += sum(1 for i in manager.get_migration_ids(modules) if (name, i) not in ran)
     return pending
+
+
+async def migrations_ran(app_name: str) -> int:
+    """How many migrations of the app the database has run."""
+    return sum(1 for app, _ in await repository.migrations_ran() if app == app_name)
 
 
 def _media_writable(directory: Path) -> str | None:
