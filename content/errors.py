@@ -140,12 +140,6 @@ class MediaNotForPublicUse(ValidationFailed):
     )
 
 
-class MediaNotReady(Conflict):
-    code = "media_not_ready"
-    message_vi = "Tệp phương tiện chưa xử lý xong hoặc xử lý thất bại."
-    message_en = "The media asset is not processed yet, or its processing failed."
-
-
 class MediaProcessingFailed(AppError):
     """Why a video or audio could not be processed; stored on the asset, never retried."""
 

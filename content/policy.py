@@ -50,6 +50,9 @@ class UploadPolicy:
     """May be used in public content (an article cover readable by anyone). Never for
     evidence or report media."""
     readers: Readers = Readers.PURPOSE_STAFF
+    librarians: frozenset[str] = frozenset({Role.SYSTEM_ADMIN})
+    """Roles that list the purpose's assets whoever uploaded them (`GET /api/v1/media`, still
+    only those they may read); everyone else lists their own uploads of it."""
     max_pixels: int = 0
     """Images with more pixels are refused before decoding (0: not an image purpose). Lower
     where the picture is only ever shown small (covers) than for evidence."""
@@ -74,9 +77,18 @@ POLICIES: dict[Purpose, UploadPolicy] = {
     Purpose.REPORT_AUDIO: UploadPolicy(
         50 * MB, frozenset({Kind.AUDIO}), _POLICE, readers=Readers.POLICE_UNIT
     ),
-    Purpose.COURSE_VIDEO: UploadPolicy(4096 * MB, frozenset({Kind.VIDEO}), _COURSES),
+    # Course administrators keep one library together (a lesson uses a video another of them
+    # uploaded); they may read each of these assets anyway (Readers.PURPOSE_STAFF).
+    Purpose.COURSE_VIDEO: UploadPolicy(
+        4096 * MB, frozenset({Kind.VIDEO}), _COURSES, librarians=_COURSES
+    ),
     Purpose.COURSE_IMAGE: UploadPolicy(
-        10 * MB, _IMAGE, _COURSES, public_use=True, max_pixels=DISPLAY_PIXELS
+        10 * MB,
+        _IMAGE,
+        _COURSES,
+        public_use=True,
+        max_pixels=DISPLAY_PIXELS,
+        librarians=_COURSES,
     ),
     Purpose.ARTICLE_IMAGE: UploadPolicy(
         10 * MB, _IMAGE, _COMMS, public_use=True, max_pixels=DISPLAY_PIXELS

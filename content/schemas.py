@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
 import msgspec
+
+
+class AssetStatus(enum.StrEnum):
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
 
 
 class Rendition(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,6 +39,8 @@ class MediaAsset(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str
     original_filename: str
     created_at: datetime
+    uploaded_by: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    """Who uploaded it (null: the system, e.g. demo data); shown to staff only."""
     duration_seconds: float | None = None
     width: int | None = None
     height: int | None = None
@@ -40,3 +50,8 @@ class MediaAsset(msgspec.Struct, frozen=True, kw_only=True):
     renditions: list[Rendition] = []
     original_url: str | None = None
     """Only for callers allowed to see the untouched original."""
+
+
+class MediaAssetPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[MediaAsset]
+    next_cursor: str | None

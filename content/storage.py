@@ -527,13 +527,6 @@ class S3Storage(Storage):
             ExpiresIn=expires_in,
         )
 
-    async def ensure_bucket(self) -> None:
-        """Create the bucket if it does not exist (development and tests)."""
-        try:
-            await self._call(self._client.head_bucket, Bucket=self.bucket)
-        except (ObjectNotFound, StorageUnavailable):
-            await self._call(self._client.create_bucket, Bucket=self.bucket)
-
     async def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()

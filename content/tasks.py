@@ -20,7 +20,7 @@ from backend.db import unit_of_work
 from backend.jobs import job_app
 from backend.logs import log_fields
 from backend.settings import SettingsError, load_settings
-from content import service
+from content import pipeline
 from content.errors import MediaProcessingFailed
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,11 @@ async def run_processing(asset_id: uuid.UUID, *, last_attempt: bool = True) -> s
     run took over). Transient errors propagate, unless this is the last attempt."""
     settings = load_settings()
     async with unit_of_work():
-        claim = await service.do_claim_processing(asset_id)
+        claim = await pipeline.do_claim_processing(asset_id)
     if claim is None:
         return "skipped"
     if claim.previous_run is not None:
-        await service.discard_run_outputs(settings, claim.asset_id, claim.previous_run)
+        await pipeline.discard_run_outputs(settings, claim.asset_id, claim.previous_run)
     reported = 0
 
     async def progress(fraction: float) -> None:
@@ -50,23 +50,23 @@ async def run_processing(asset_id: uuid.UUID, *, last_attempt: bool = True) -> s
         if percent >= reported + 5:
             reported = percent
             async with unit_of_work():
-                await service.do_report_progress(claim, min(percent, 99))
+                await pipeline.do_report_progress(claim, min(percent, 99))
 
     try:
-        produced = await service.produce_renditions(settings, claim, progress)
+        produced = await pipeline.produce_renditions(settings, claim, progress)
     except MediaProcessingFailed as error:
         async with unit_of_work():
-            await service.do_fail_processing(settings, claim, error)
+            await pipeline.do_fail_processing(settings, claim, error)
         return "failed"
     except Exception:
         if not last_attempt:
             raise
         log.exception("media processing gave up")
         async with unit_of_work():
-            await service.do_fail_processing(settings, claim, service.transient_failure())
+            await pipeline.do_fail_processing(settings, claim, pipeline.transient_failure())
         return "failed"
     async with unit_of_work():
-        published = await service.do_publish(settings, claim, produced)
+        published = await pipeline.do_publish(settings, claim, produced)
     log_fields(log, logging.INFO, "media processed", published=published)
     return "ready" if published else "lost"
 

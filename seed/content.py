@@ -1,9 +1,11 @@
 """Demo data of the content domain: one short generated video, processed, and published
 Vietnamese articles for each audience (public, internal, agencies).
 
-The articles' author and approver are the demo communications officer and approver of
-`backend.devidp.people`; the agency-targeted ones name the demo agencies, which must exist
-first (the identity demo data is loaded before this)."""
+The video is uploaded by the demo course administrator, so they find it in their media
+(`GET /api/v1/media`); the cover image, the articles' author and approver are the demo
+communications officer and approver of `backend.devidp.people`; the agency-targeted
+articles name the demo agencies, which must exist first (the identity demo data is loaded
+before this)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from content.tasks import run_processing
 from content.video import ffmpeg_binary
 
 DEMO_FILENAME = "gioi-thieu-c-thainguyen.mp4"
+COURSE_ADMIN = ("019092051111", "Nông Văn Sơn")
 
 
 async def _chunks(path: Path) -> AsyncIterator[bytes]:
@@ -46,10 +49,12 @@ async def seed_content(settings: Settings) -> None:
 
 
 async def seed_video(settings: Settings) -> None:
-    """A 3-second 640×360 test video, uploaded and transcoded through the service (HLS and
-    MP4)."""
+    """A 3-second 640×360 test video, uploaded by the demo course administrator and
+    transcoded through the service (HLS and MP4)."""
     if await service.find_asset_by_filename(DEMO_FILENAME) is not None:
         return
+    async with unit_of_work():
+        uploader = await do_provision_person(*COURSE_ADMIN)
     with tempfile.TemporaryDirectory(prefix="ctn-seed-") as work:
         path = Path(work) / DEMO_FILENAME
         await asyncio.to_thread(
@@ -84,8 +89,8 @@ async def seed_video(settings: Settings) -> None:
             settings, purpose=Purpose.COURSE_VIDEO, chunks=_chunks(path), filename=path.name
         )
     async with unit_of_work():
-        row = await service.do_create_asset(received, created_by=None, enqueue=False)
-    await run_processing(uuid.UUID(str(row["id"])))
+        row = await service.do_create_asset(received, created_by=uploader.id, enqueue=False)
+    await run_processing(row.id)
 
 
 # --- articles ---------------------------------------------------------------------------------
@@ -176,7 +181,7 @@ ARTICLES: tuple[dict[str, Any], ...] = (
 )
 
 
-async def _cover_image(settings: Settings) -> uuid.UUID:
+async def _cover_image(settings: Settings, uploader: uuid.UUID) -> uuid.UUID:
     """A generated 1280×720 image, uploaded for articles (once)."""
     existing = await service.find_asset_by_filename(COVER_FILENAME)
     if existing is not None:
@@ -195,8 +200,8 @@ async def _cover_image(settings: Settings) -> uuid.UUID:
         settings, purpose=Purpose.ARTICLE_IMAGE, chunks=chunks(), filename=COVER_FILENAME
     )
     async with unit_of_work():
-        row = await service.do_create_asset(received, created_by=None)
-    return uuid.UUID(str(row["id"]))
+        row = await service.do_create_asset(received, created_by=uploader)
+    return row.id
 
 
 async def seed_articles(settings: Settings) -> None:
@@ -213,7 +218,7 @@ async def seed_articles(settings: Settings) -> None:
             if await articles.find_article_slug(spec["slug"]):
                 continue
             if spec.get("cover") and cover is None:
-                cover = await _cover_image(settings)
+                cover = await _cover_image(settings, officer.id)
             draft = ArticleCreate(
                 title=spec["title"],
                 summary=spec["summary"],

@@ -81,16 +81,16 @@ async def test_an_image_loses_its_gps_and_device_metadata(store_settings: Any) -
     assert received.sha256 == hashlib.sha256(data).hexdigest()
     assert received.size == len(data)
     store = build_storage(store_settings)
-    names = {r["name"]: r for r in received.renditions}
+    names = {r.name: r for r in received.renditions}
     assert set(names) == {"display", "thumbnail"}
     for rendition in names.values():
-        with Image.open(io.BytesIO(await store.read_bytes(rendition["key"]))) as derived:
+        with Image.open(io.BytesIO(await store.read_bytes(rendition.key))) as derived:
             assert dict(derived.getexif()) == {}
             assert not derived.getexif().get_ifd(0x8825)
             assert "xmp" not in derived.info
             assert "exif" not in derived.info
             assert b"Secret Phone" not in derived.tobytes()
-    with Image.open(io.BytesIO(await store.read_bytes(names["thumbnail"]["key"]))) as thumb:
+    with Image.open(io.BytesIO(await store.read_bytes(names["thumbnail"].key))) as thumb:
         assert max(thumb.size) <= 480
     assert received.original_key is None  # not kept unless asked
     assert all("original" not in key for key in stored_keys(store_settings))
@@ -108,7 +108,7 @@ async def test_the_untouched_original_is_kept_when_the_caller_asks(store_setting
 
 async def test_a_transparent_png_stays_a_png(store_settings: Any) -> None:
     received = await receive(store_settings, png_bytes(), filename="logo.png")
-    assert {r["mime"] for r in received.renditions} == {"image/png"}
+    assert {r.mime for r in received.renditions} == {"image/png"}
     await service.discard_upload(store_settings, received)
 
 

@@ -11,7 +11,7 @@ import av
 import httpx
 import pytest
 
-from content import repository, service
+from content import pipeline, repository, service
 from content.policy import Purpose
 from content.storage import build_storage
 from content.tasks import run_processing
@@ -23,7 +23,7 @@ async def upload(settings: Any, path: Path, purpose: Purpose) -> uuid.UUID:
         settings, purpose=purpose, chunks=chunks_of(path.read_bytes()), filename=path.name
     )
     row = await service.do_create_asset(received, created_by=None)
-    return uuid.UUID(str(row["id"]))
+    return row.id
 
 
 def probe_streams(path: Path) -> dict[str, Any]:
@@ -53,7 +53,9 @@ async def test_a_video_becomes_hls_and_mp4_renditions_that_play(
     asset_id = await upload(
         settings, make_video(tmp_path / "clip.mp4", size="1280x720"), Purpose.COURSE_VIDEO
     )
-    assert (await repository.get(asset_id))["status"] == "uploaded"  # type: ignore[index]
+    uploaded = await repository.get(asset_id)
+    assert uploaded is not None
+    assert uploaded.status == "uploaded"
     assert await run_processing(asset_id) == "ready"
     asset = await service.get_asset(settings, asset_id)
     assert asset.status == "ready"
@@ -66,9 +68,9 @@ async def test_a_video_becomes_hls_and_mp4_renditions_that_play(
     row = await repository.get(asset_id)
     assert row is not None
     store = build_storage(settings)
-    by_name = {r["name"]: r for r in row["renditions"]}
+    by_name = {r.name: r for r in row.renditions}
     for name, size in (("mp4_360p", (640, 360)), ("mp4_720p", (1280, 720))):
-        async with store.local_copy(by_name[name]["key"]) as mp4:
+        async with store.local_copy(by_name[name].key) as mp4:
             streams = probe_streams(mp4)
             assert streams["video"] == ("h264", *size)
             assert streams["audio"] == "aac"
@@ -90,7 +92,7 @@ async def test_a_video_becomes_hls_and_mp4_renditions_that_play(
     segment = await client.get(f"{base}/720p/{segments[0]}")
     assert segment.status_code == 200
     assert segment.headers["content-type"] == "video/mp2t"
-    async with store.local_copy(by_name["hls"]["key"]) as master_path:
+    async with store.local_copy(by_name["hls"].key) as master_path:
         streams = probe_streams(master_path.parent / "720p" / "index.m3u8")
         assert streams["video"] == ("h264", 1280, 720)
         assert streams["frames"] >= 45
@@ -157,21 +159,22 @@ async def test_a_run_that_lost_the_asset_to_a_newer_run_publishes_nothing(
     asset_id = await upload(
         settings, make_video(tmp_path / "l.mp4", size="640x360", audio=False), Purpose.REPORT_VIDEO
     )
-    stale = await service.do_claim_processing(asset_id)  # a worker that later dies
+    stale = await pipeline.do_claim_processing(asset_id)  # a worker that later dies
     assert stale is not None
 
     async def ignore(fraction: float) -> None:
         return None
 
-    stale_output = await service.produce_renditions(settings, stale, ignore)
+    stale_output = await pipeline.produce_renditions(settings, stale, ignore)
     assert await run_processing(asset_id) == "ready"  # the retry takes over and finishes
     published = await repository.get(asset_id)
-    assert await service.do_publish(settings, stale, stale_output) is False
+    assert published is not None
+    assert await pipeline.do_publish(settings, stale, stale_output) is False
     assert await repository.get(asset_id) == published
     store = build_storage(settings)
-    assert await store.stat(stale_output.renditions[1]["key"]) is None  # its outputs removed
-    for rendition in published["renditions"]:  # type: ignore[index]
-        assert await store.stat(rendition["key"]) is not None
+    assert await store.stat(stale_output.renditions[1].key) is None  # its outputs removed
+    for rendition in published.renditions:
+        assert await store.stat(rendition.key) is not None
 
 
 async def test_audio_is_transcoded_to_aac(db: None, settings: Any, tmp_path: Path) -> None:
@@ -197,7 +200,7 @@ async def test_audio_is_transcoded_to_aac(db: None, settings: Any, tmp_path: Pat
     assert await run_processing(asset_id) == "ready"
     row = await repository.get(asset_id)
     assert row is not None
-    key = row["renditions"][0]["key"]
+    key = row.renditions[0].key
     async with build_storage(settings).local_copy(key) as path:
         streams = probe_streams(path)
     assert streams["audio"] == "aac"
