@@ -3,14 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from backend.access import Role, access, roles, signed_in
 from backend.audit import service
-from backend.audit.schemas import AuditEntry, AuditPage
+from backend.audit.schemas import AuditPage
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor, page_request
 
 Short = Annotated[str | None, QueryParameter(max_length=100)]
@@ -49,7 +48,7 @@ class AuditController(Controller):
             before_id=before,
             limit=page.limit + 1,
         )
-        items = [msgspec.convert(row, AuditEntry) for row in rows[: page.limit]]
+        items = rows[: page.limit]
         more = len(rows) > page.limit
         return AuditPage(
             items=items, next_cursor=encode_cursor("audit", (items[-1].id,)) if more else None

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from backend.audit import repository
 from backend.audit.errors import AuditKeyMismatch
+from backend.audit.repository import ChainLink, EntryFields, EntryRow
+from backend.audit.schemas import AuditEntry
 from backend.settings import load_settings
 
 GENESIS = "0" * 64
@@ -62,20 +64,20 @@ class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
 # --- the keyed chain ----------------------------------------------------------------------
 
 
-def _canonical(entry: dict[str, Any]) -> bytes:
+def _canonical(entry: EntryFields) -> bytes:
     canonical = {
-        "occurred_at": entry["occurred_at"].astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_id": entry["actor_id"],
-        "action": entry["action"],
-        "object_type": entry["object_type"],
-        "object_id": entry["object_id"],
-        "reason": entry["reason"],
-        "details": entry["details"],
+        "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "reason": entry.reason,
+        "details": entry.details,
     }
     return msgspec.json.encode(canonical, order="sorted")
 
 
-def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+def entry_hash(prev_hash: str, entry: EntryFields) -> str:
     """SHA-256 over the previous hash and the entry's fields in a canonical JSON form."""
     return _hash(prev_hash, _canonical(entry))
 
@@ -89,11 +91,11 @@ def _mac(key: bytes, prev_link: str, key_id: str, payload: bytes) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _link(row: dict[str, Any] | None) -> str:
+def _link(row: ChainLink | EntryRow | None) -> str:
     """What the next entry's MAC covers of this one: its MAC, or its hash before keying."""
     if row is None:
         return GENESIS
-    return str(row["mac"] or row["hash"])
+    return row.mac or row.hash
 
 
 def derive_key(secret_key: str, key_id: str) -> bytes:
@@ -131,7 +133,7 @@ async def _key_for_appending(secret_key: str, key_id: str) -> bytes:
         return cached
     key = derive_key(secret_key, key_id)
     start = await repository.first_of(KEY_STARTED, KEY_OBJECT, key_id)
-    if start is None or _stored_check(start["details"]) != key_check(key):
+    if start is None or _stored_check(start.details) != key_check(key):
         raise AuditKeyMismatch(
             detail_en=f"CTN_SECRET_KEY does not derive audit key {key_id}, which the audit chain"
             " is written with (a different CTN_SECRET_KEY, or a forged tail: run"
@@ -142,38 +144,35 @@ async def _key_for_appending(secret_key: str, key_id: str) -> bytes:
 
 
 async def _append(
-    fields: dict[str, Any], key_id: str, key: bytes, last: dict[str, Any] | None
-) -> dict[str, Any]:
+    fields: EntryFields, key_id: str, key: bytes, last: ChainLink | None
+) -> ChainLink:
     payload = _canonical(fields)
-    prev_hash = GENESIS if last is None else str(last["hash"])
-    row = {
-        **fields,
-        "details": msgspec.json.encode(fields["details"]).decode(),
-        "prev_hash": prev_hash,
-        "hash": _hash(prev_hash, payload),
-        "key_id": key_id,
-        "mac": _mac(key, _link(last), key_id, payload),
-    }
-    row_id = await repository.insert(row)
-    return {"id": row_id, "hash": row["hash"], "mac": row["mac"], "key_id": key_id}
+    prev_hash = GENESIS if last is None else last.hash
+    return await repository.insert(
+        fields,
+        prev_hash=prev_hash,
+        hash=_hash(prev_hash, payload),
+        key_id=key_id,
+        mac=_mac(key, _link(last), key_id, payload),
+    )
 
 
 async def _start_key(
-    secret_key: str, last: dict[str, Any] | None, *, actor_id: str | None, reason: str
-) -> tuple[str, bytes, dict[str, Any]]:
+    secret_key: str, last: ChainLink | None, *, actor_id: str | None, reason: str
+) -> tuple[str, bytes, ChainLink]:
     key_id = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
     key = derive_key(secret_key, key_id)
-    previous = None if last is None else last["key_id"]
+    previous = None if last is None else last.key_id
     started = await _append(
-        {
-            "occurred_at": datetime.now(UTC),
-            "actor_id": actor_id,
-            "action": KEY_STARTED,
-            "object_type": KEY_OBJECT,
-            "object_id": key_id,
-            "reason": reason,
-            "details": {"key_check": key_check(key), "previous_key_id": previous},
-        },
+        EntryFields(
+            occurred_at=datetime.now(UTC),
+            actor_id=actor_id,
+            action=KEY_STARTED,
+            object_type=KEY_OBJECT,
+            object_id=key_id,
+            reason=reason,
+            details={"key_check": key_check(key), "previous_key_id": previous},
+        ),
         key_id,
         key,
         last,
@@ -200,24 +199,24 @@ async def do_record(
     secret_key = _secret_key()
     await repository.lock_chain()
     last = await repository.last_link()
-    if last is None or last["key_id"] is None:
+    if last is None or last.key_id is None:
         key_id, key, last = await _start_key(
             secret_key, last, actor_id=None, reason="the audit chain is keyed from here"
         )
     else:
-        key_id = str(last["key_id"])
+        key_id = last.key_id
         key = await _key_for_appending(secret_key, key_id)
-    fields: dict[str, Any] = {
-        "occurred_at": datetime.now(UTC),
-        "actor_id": actor_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "reason": reason,
-        "details": details or {},
-    }
+    fields = EntryFields(
+        occurred_at=datetime.now(UTC),
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        reason=reason,
+        details=details or {},
+    )
     appended = await _append(fields, key_id, key, last)
-    return int(appended["id"])
+    return appended.id
 
 
 async def do_rotate_key(*, actor_id: str | None = None) -> str:
@@ -228,8 +227,8 @@ async def do_rotate_key(*, actor_id: str | None = None) -> str:
     secret_key = _secret_key()
     await repository.lock_chain()
     last = await repository.last_link()
-    if last is not None and last["key_id"] is not None:
-        await _key_for_appending(secret_key, str(last["key_id"]))
+    if last is not None and last.key_id is not None:
+        await _key_for_appending(secret_key, last.key_id)
     key_id, _, _ = await _start_key(secret_key, last, actor_id=actor_id, reason="key rotation")
     return key_id
 
@@ -238,12 +237,12 @@ async def check_secret_derives_current_key(secret_key: str) -> str | None:
     """The id of the chain's current audit key when `secret_key` does not derive it, else
     None (also when the chain is not keyed yet). Every audited action would be refused."""
     last = await repository.last_link()
-    if last is None or last["key_id"] is None:
+    if last is None or last.key_id is None:
         return None
     try:
-        await _key_for_appending(secret_key, str(last["key_id"]))
+        await _key_for_appending(secret_key, last.key_id)
     except AuditKeyMismatch:
-        return str(last["key_id"])
+        return last.key_id
     return None
 
 
@@ -257,7 +256,7 @@ async def verify_chain(
     first key."""
     secret_key = secret_key or _secret_key()
     keys: dict[str, bytes] = {}
-    last: dict[str, Any] | None = None
+    last: EntryRow | None = None
     checked = unkeyed = 0
     keyed_from: int | None = None
 
@@ -267,7 +266,7 @@ async def verify_chain(
             unkeyed=unkeyed,
             keyed_from=keyed_from,
             key_ids=list(keys),
-            head_id=None if last is None else int(last["id"]),
+            head_id=None if last is None else last.id,
             head_link=None if last is None else _link(last),
             broken=broken,
         )
@@ -275,37 +274,37 @@ async def verify_chain(
     async for rows in repository.iterate():
         for row in rows:
             payload = _canonical(row)
-            prev_hash = GENESIS if last is None else last["hash"]
-            if row["prev_hash"] != prev_hash:
-                return report(ChainBreak(row["id"], REMOVED_OR_INSERTED))
-            if _hash(row["prev_hash"], payload) != row["hash"]:
-                return report(ChainBreak(row["id"], CHANGED))
-            key_id = row["key_id"]
+            prev_hash = GENESIS if last is None else last.hash
+            if row.prev_hash != prev_hash:
+                return report(ChainBreak(row.id, REMOVED_OR_INSERTED))
+            if _hash(row.prev_hash, payload) != row.hash:
+                return report(ChainBreak(row.id, CHANGED))
+            key_id = row.key_id
             if key_id is None:
                 if keyed_from is not None:
-                    return report(ChainBreak(row["id"], UNKEYED))
+                    return report(ChainBreak(row.id, UNKEYED))
                 unkeyed += 1
             else:
                 key = keys.get(key_id)
                 if key is None:
-                    if row["action"] != KEY_STARTED or row["object_id"] != key_id:
-                        return report(ChainBreak(row["id"], UNKNOWN_KEY))
+                    if row.action != KEY_STARTED or row.object_id != key_id:
+                        return report(ChainBreak(row.id, UNKNOWN_KEY))
                     key = derive_key(secret_key, key_id)
-                    if _stored_check(row["details"]) != key_check(key):
+                    if _stored_check(row.details) != key_check(key):
                         if not keys:
                             raise AuditKeyMismatch(
                                 detail_en=f"CTN_SECRET_KEY is not the secret the audit chain"
-                                f" was keyed with (audit key {key_id}, entry {row['id']})"
+                                f" was keyed with (audit key {key_id}, entry {row.id})"
                             )
-                        return report(ChainBreak(row["id"], FOREIGN_KEY))
+                        return report(ChainBreak(row.id, FOREIGN_KEY))
                     keys[key_id] = key
-                if row["mac"] != _mac(key, _link(last), key_id, payload):
-                    return report(ChainBreak(row["id"], BAD_MAC))
+                if row.mac != _mac(key, _link(last), key_id, payload):
+                    return report(ChainBreak(row.id, BAD_MAC))
                 if keyed_from is None:
-                    keyed_from = int(row["id"])
-            if expected_head is not None and row["id"] == expected_head[0]:
+                    keyed_from = row.id
+            if expected_head is not None and row.id == expected_head[0]:
                 if _link(row) != expected_head[1]:
-                    return report(ChainBreak(row["id"], TRUNCATED))
+                    return report(ChainBreak(row.id, TRUNCATED))
                 expected_head = None
             last = row
             checked += 1
@@ -326,7 +325,7 @@ class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 async def access_entries(
     auditor_id: str, criteria: AuditFilter, *, before_id: int | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     """Entries for an auditor, newest first. Reading the log is itself recorded."""
     rows = await repository.search(
         actor_id=criteria.actor_id,
@@ -345,4 +344,4 @@ async def access_entries(
         details={k: v for k, v in msgspec.structs.asdict(criteria).items() if v is not None}
         | {"results": len(rows)},
     )
-    return rows
+    return [msgspec.convert(row, AuditEntry, from_attributes=True) for row in rows]

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from backend.audit.errors import AuditKeyMismatch
+from backend.audit.repository import EntryFields
 from backend.audit.service import (
     BAD_MAC,
     CHANGED,
@@ -83,6 +85,11 @@ async def rows() -> list[dict[str, Any]]:
     return [{**row, "details": json.loads(row["details"])} for row in found]
 
 
+def as_fields(entry: dict[str, Any]) -> EntryFields:
+    """What an entry states, from a row read or forged with SQL."""
+    return msgspec.convert(entry, EntryFields)
+
+
 def attacker_mac(key: bytes, prev_link: str, key_id: str, entry: dict[str, Any]) -> str:
     """The MAC format is public (it is in the source); only the key is not."""
     canonical = {
@@ -116,7 +123,7 @@ async def append_forged(
         "reason": None,
         "details": details or {},
     }
-    digest = entry_hash(last["hash"], entry)
+    digest = entry_hash(last["hash"], as_fields(entry))
     mac = None
     if key_id is not None:
         key = guessed_key or hashlib.sha256(key_id.encode() + last["hash"].encode()).digest()
@@ -242,7 +249,7 @@ async def test_a_changed_row_with_every_hash_recomputed_fails_its_mac(
     await raw("UPDATE audit_entries SET reason = 'nothing to see' WHERE id = $1", second)
     prev = GENESIS
     for row in await rows():  # the attacker repairs the whole SHA-256 chain
-        digest = entry_hash(prev, row)
+        digest = entry_hash(prev, as_fields(row))
         await raw(
             "UPDATE audit_entries SET prev_hash = $1, hash = $2 WHERE id = $3",
             prev,
@@ -270,7 +277,9 @@ async def test_a_removed_row_with_the_next_hashes_relinked_fails_the_next_mac(
     first, second, third = await record_three()
     await raw("DELETE FROM audit_entries WHERE id = $1", second)
     before = next(r for r in await rows() if r["id"] == first)
-    relinked = entry_hash(before["hash"], next(r for r in await rows() if r["id"] == third))
+    relinked = entry_hash(
+        before["hash"], as_fields(next(r for r in await rows() if r["id"] == third))
+    )
     await raw(
         "UPDATE audit_entries SET prev_hash = $1, hash = $2 WHERE id = $3",
         before["hash"],
@@ -440,7 +449,7 @@ async def test_entries_from_before_keying_verify_by_hash_and_the_keyed_chain_fol
             "reason": None,
             "details": {},
         }
-        digest = entry_hash(prev, entry)
+        digest = entry_hash(prev, as_fields(entry))
         await raw(
             "INSERT INTO audit_entries (occurred_at, actor_id, action, object_type, object_id,"
             " reason, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, $8)",

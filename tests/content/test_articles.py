@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from backend.access import Role
-from backend.audit.repository import search
+from backend.audit.repository import EntryRow, search
 from backend.db import unit_of_work
 from backend.identity.schemas import Agency
 from backend.identity.service import do_upsert_agency
@@ -342,7 +342,7 @@ async def test_a_draft_is_edited_then_published_by_an_approver_then_archived(
             before_id=None,
             limit=10,
         )
-    assert [e["action"] for e in trail] == [
+    assert [e.action for e in trail] == [
         "article.archive",
         "article.publish",
         "article.update",
@@ -383,7 +383,7 @@ async def test_an_approver_may_not_publish_what_they_wrote(
     ).status_code == 200
 
 
-async def article_trail(article_id: str) -> list[dict[str, Any]]:
+async def article_trail(article_id: str) -> list[EntryRow]:
     """The article's audit entries, oldest first."""
     async with unit_of_work():
         trail = await search(
@@ -454,7 +454,7 @@ async def test_an_edit_that_changes_nothing_does_not_make_an_editor(
     )
     assert same.status_code == 200
     assert same.json()["editorial"]["content_edited_by"] == draft["editorial"]["author_id"]
-    assert [e["action"] for e in await article_trail(draft["id"])] == ["article.create"]
+    assert [e.action for e in await article_trail(draft["id"])] == ["article.create"]
     assert (await newsroom.publish(draft["slug"]))["status"] == "published"
 
 
@@ -471,12 +471,12 @@ async def test_creating_and_editing_are_audited_with_who_changed_which_fields(
     assert edit.status_code == 200
     approver = edit.json()["editorial"]["content_edited_by"]
     trail = await article_trail(draft["id"])
-    assert [(e["action"], e["actor_id"]) for e in trail] == [
+    assert [(e.action, e.actor_id) for e in trail] == [
         ("article.create", author),
         ("article.update", approver),
     ]
-    assert trail[0]["details"]["slug"] == draft["slug"]
-    assert trail[1]["details"]["fields"] == ["body", "title"]
+    assert trail[0].details["slug"] == draft["slug"]
+    assert trail[1].details["fields"] == ["body", "title"]
 
 
 async def test_wrong_transitions_are_conflicts_with_stable_codes_in_both_languages(

@@ -284,6 +284,6 @@ async def test_an_upload_is_audited_with_its_uploader_purpose_and_digest(
             limit=5,
         )
     assert len(trail) == 1
-    assert trail[0]["actor_id"] == str(person)
-    assert trail[0]["details"]["purpose"] == "article_image"
-    assert trail[0]["details"]["sha256"] == asset["sha256"]
+    assert trail[0].actor_id == str(person)
+    assert trail[0].details["purpose"] == "article_image"
+    assert trail[0].details["sha256"] == asset["sha256"]

@@ -174,7 +174,7 @@ async def test_a_sync_is_audited_as_done_by_the_system(db: None) -> None:
             before_id=None,
             limit=1,
         )
-    assert trail[0]["actor_id"] is None
-    assert trail[0]["details"]["units"] == report.units == 92
-    assert trail[0]["details"]["removed"] == []
-    assert trail[0]["details"]["package"].startswith("vietnam-provinces ")
+    assert trail[0].actor_id is None
+    assert trail[0].details["units"] == report.units == 92
+    assert trail[0].details["removed"] == []
+    assert trail[0].details["package"].startswith("vietnam-provinces ")
