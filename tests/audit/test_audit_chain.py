@@ -262,6 +262,16 @@ async def test_a_changed_row_with_every_hash_recomputed_fails_its_mac(
     assert (report.broken.entry_id, report.broken.problem) == (second, BAD_MAC)
 
 
+async def test_details_changed_to_something_other_than_an_object_are_reported(
+    clean_audit: None,
+) -> None:
+    _, second, _ = await record_three()
+    await raw("UPDATE audit_entries SET details = '[1, 2]'::jsonb WHERE id = $1", second)
+    report = await verify()
+    assert report.broken is not None
+    assert (report.broken.entry_id, report.broken.problem) == (second, CHANGED)
+
+
 async def test_a_removed_row_breaks_the_chain(clean_audit: None) -> None:
     _, second, third = await record_three()
     await raw("DELETE FROM audit_entries WHERE id = $1", second)
