@@ -1,4 +1,5 @@
-"""Every query on articles."""
+"""Every query on articles. Rows come back typed: `ArticleListRow` for lists, `ArticleRow`
+for one article."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyped]  # asyncpg ships no type information
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.methods.select import Select
@@ -28,24 +30,62 @@ class SlugTaken(Exception):
     pass
 
 
-async def insert(row: dict[str, Any]) -> dict[str, Any]:
+class ArticleListRow(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns a list shows (`_LIST_COLUMNS`)."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    summary: str
+    topic: str | None
+    byline: str | None
+    audience: str
+    status: str
+    published_at: datetime | None
+    created_at: datetime
+    cover_asset_id: uuid.UUID | None
+
+
+class ArticleRow(ArticleListRow, frozen=True, kw_only=True):
+    """An `articles` row."""
+
+    body_markdown: str
+    body_html: str
+    search_text: str
+    agencies: list[str]
+    author_id: uuid.UUID
+    updated_by: uuid.UUID
+    content_edited_by: uuid.UUID | None
+    updated_at: datetime
+    published_by: uuid.UUID | None = None
+    archived_by: uuid.UUID | None = None
+    archived_at: datetime | None = None
+
+
+def _row(raw: dict[str, Any]) -> ArticleRow:
+    raw["agencies"] = raw.get("agencies") or []
+    return msgspec.convert(raw, ArticleRow)
+
+
+async def insert(new: ArticleRow) -> ArticleRow:
+    values = msgspec.to_builtins(new, builtin_types=(uuid.UUID, datetime))
     try:
-        await Article.insert(Article(**row))
+        await Article.insert(Article(**values))
     except UniqueViolationError as exc:
         raise SlugTaken() from exc
-    created = await get_by_id(row["id"])
+    created = await get_by_id(new.id)
     assert created is not None
     return created
 
 
-async def get_by_id(article_id: uuid.UUID) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = await Article.select().where(Article.id == article_id).first()
-    return row
+async def get_by_id(article_id: uuid.UUID) -> ArticleRow | None:
+    raw: dict[str, Any] | None = await Article.select().where(Article.id == article_id).first()
+    return None if raw is None else _row(raw)
 
 
-async def get_by_slug(slug: str) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = await Article.select().where(Article.slug == slug).first()
-    return row
+async def get_by_slug(slug: str) -> ArticleRow | None:
+    raw: dict[str, Any] | None = await Article.select().where(Article.slug == slug).first()
+    return None if raw is None else _row(raw)
 
 
 async def slug_exists(slug: str, *, other_than: uuid.UUID | None = None) -> bool:
@@ -57,9 +97,9 @@ async def slug_exists(slug: str, *, other_than: uuid.UUID | None = None) -> bool
 
 async def update_if(
     article_id: uuid.UUID, expected_status: str, values: dict[str, Any]
-) -> dict[str, Any] | None:
+) -> ArticleRow | None:
     """Change the article only if it still has `expected_status` (compare-and-set): the row,
-    or None when it moved on meanwhile."""
+    or None when it moved on meanwhile. `values` by column name (an unknown one raises)."""
     try:
         rows: list[dict[str, Any]] = (
             await Article.update({getattr(Article, k): v for k, v in values.items()})
@@ -68,7 +108,7 @@ async def update_if(
         )
     except UniqueViolationError as exc:
         raise SlugTaken() from exc
-    return rows[0] if rows else None
+    return _row(rows[0]) if rows else None
 
 
 def _visible(visibility: Visibility) -> Any:
@@ -92,7 +132,7 @@ async def page(
     limit: int,
     topic: str | None,
     folded_terms: list[str],
-) -> list[dict[str, Any]]:
+) -> list[ArticleListRow]:
     """Articles of `status` the caller may see, newest first: published and archived ones by
     publication time, drafts by creation time; `folded_terms` must all appear in the folded
     title, summary or body."""
@@ -107,10 +147,10 @@ async def page(
     if after is not None:
         at, last_id = after
         query = query.where((sort < at) | ((sort == at) & (Article.id < last_id)))
-    rows: list[dict[str, Any]] = await query.order_by(sort, Article.id, ascending=False).limit(
+    raws: list[dict[str, Any]] = await query.order_by(sort, Article.id, ascending=False).limit(
         limit
     )
-    return rows
+    return [msgspec.convert(raw, ArticleListRow) for raw in raws]
 
 
 def _escape_like(term: str) -> str:

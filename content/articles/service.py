@@ -31,7 +31,7 @@ from backend.text import fold
 from content import service as media
 from content.articles import repository
 from content.articles.markdown import render
-from content.articles.repository import SlugTaken, Visibility
+from content.articles.repository import ArticleListRow, ArticleRow, SlugTaken, Visibility
 from content.articles.schemas import (
     Article,
     ArticleCover,
@@ -87,17 +87,17 @@ def visibility_of(principal: Principal | None) -> Visibility:
     )
 
 
-def is_visible(row: dict[str, Any], visibility: Visibility) -> bool:
+def is_visible(row: ArticleRow, visibility: Visibility) -> bool:
     """The list's filter, for one article already read."""
     if visibility.everything:
         return True
-    if row["status"] != ArticleStatus.PUBLISHED:
+    if row.status != ArticleStatus.PUBLISHED:
         return False
-    if row["audience"] == Audience.PUBLIC:
+    if row.audience == Audience.PUBLIC:
         return True
-    if row["audience"] == Audience.INTERNAL:
+    if row.audience == Audience.INTERNAL:
         return visibility.internal
-    return bool(visibility.agencies & set(row["agencies"] or ()))
+    return bool(visibility.agencies & set(row.agencies or ()))
 
 
 def check_may_write(principal: Principal | None) -> Principal:
@@ -150,8 +150,8 @@ async def list_articles(
     next_cursor = None
     if len(rows) > page.limit:
         last = shown[-1]
-        sort_at = last["created_at"] if status is ArticleStatus.DRAFT else last["published_at"]
-        next_cursor = encode_cursor(_cursor_kind(status), (sort_at, last["id"]))
+        sort_at = last.created_at if status is ArticleStatus.DRAFT else last.published_at
+        next_cursor = encode_cursor(_cursor_kind(status), (sort_at, last.id))
     return ArticlePage(items=[_summary(row) for row in shown], next_cursor=next_cursor)
 
 
@@ -172,9 +172,9 @@ async def access_cover_url(
     row = await repository.get_by_slug(slug)
     if row is None or not is_visible(row, visibility_of(principal)):
         raise ArticleNotFound()
-    if row["cover_asset_id"] is None:
+    if row.cover_asset_id is None:
         raise MediaNotFound()
-    asset = await media.get_asset(settings, row["cover_asset_id"])
+    asset = await media.get_asset(settings, row.cover_asset_id)
     for item in asset.renditions:
         if item.name == rendition:
             return item.url
@@ -279,34 +279,35 @@ async def do_create_article(
     now = _now()
     try:
         row = await repository.insert(
-            {
-                "id": uuid.uuid4(),
-                "slug": slug,
+            ArticleRow(
+                id=uuid.uuid4(),
+                slug=slug,
                 **_content(data.title, data.summary, data.body),
-                "topic": data.topic,
-                "byline": data.byline,
-                "cover_asset_id": data.cover_asset_id,
-                "audience": str(data.audience),
-                "agencies": agencies,
-                "status": str(ArticleStatus.DRAFT),
-                "author_id": author.id,
-                "updated_by": author.id,
-                "content_edited_by": author.id,
-                "created_at": now,
-                "updated_at": now,
-            }
+                topic=data.topic,
+                byline=data.byline,
+                cover_asset_id=data.cover_asset_id,
+                audience=str(data.audience),
+                agencies=agencies,
+                status=str(ArticleStatus.DRAFT),
+                published_at=None,
+                author_id=author.id,
+                updated_by=author.id,
+                content_edited_by=author.id,
+                created_at=now,
+                updated_at=now,
+            )
         )
     except SlugTaken:
         raise ArticleSlugTaken() from None
-    await _relink_cover(row["id"], None, data.cover_asset_id)
+    await _relink_cover(row.id, None, data.cover_asset_id)
     await do_record(
         "article.create",
         actor_id=str(author.id),
         object_type="article",
-        object_id=str(row["id"]),
+        object_id=str(row.id),
         details={
             "slug": slug,
-            "audience": row["audience"],
+            "audience": row.audience,
             "cover_asset_id": str(data.cover_asset_id) if data.cover_asset_id else None,
         },
     )
@@ -324,15 +325,15 @@ async def do_update_article(
     row = await repository.get_by_slug(slug)
     if row is None:
         raise ArticleNotFound()
-    if row["status"] != ArticleStatus.DRAFT:
+    if row.status != ArticleStatus.DRAFT:
         raise ArticleNotEditable()
     changes = {f: v for f, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     merged = {
-        "title": row["title"],
-        "summary": row["summary"],
-        "body": row["body_markdown"],
-        "audience": Audience(row["audience"]),
-        "agencies": list(row["agencies"] or []),
+        "title": row.title,
+        "summary": row.summary,
+        "body": row.body_markdown,
+        "audience": Audience(row.audience),
+        "agencies": list(row.agencies or []),
         **changes,
     }
     values: dict[str, Any] = _content(merged["title"], merged["summary"], merged["body"])
@@ -341,13 +342,13 @@ async def do_update_article(
             merged["agencies"] = []  # leaving the `agencies` audience drops its list
         values["audience"] = str(merged["audience"])
         values["agencies"] = await check_audience(merged["audience"], merged["agencies"])
-    if changes.get("cover_asset_id") not in (None, row["cover_asset_id"]):
+    if changes.get("cover_asset_id") not in (None, row.cover_asset_id):
         await check_cover(settings, editor, changes["cover_asset_id"])
     for field in ("topic", "byline", "cover_asset_id"):
         if field in changes:
             values[field] = changes[field]
-    if "slug" in changes and changes["slug"] != row["slug"]:
-        if await repository.slug_exists(changes["slug"], other_than=row["id"]):
+    if "slug" in changes and changes["slug"] != row.slug:
+        if await repository.slug_exists(changes["slug"], other_than=row.id):
             raise ArticleSlugTaken()
         values["slug"] = changes["slug"]
     changed = _changed_fields(row, values)
@@ -356,18 +357,18 @@ async def do_update_article(
     values = {k: v for k, v in values.items() if k in changed or k in _DERIVED}
     values |= {"updated_by": editor.id, "content_edited_by": editor.id, "updated_at": _now()}
     try:
-        updated = await repository.update_if(row["id"], ArticleStatus.DRAFT, values)
+        updated = await repository.update_if(row.id, ArticleStatus.DRAFT, values)
     except SlugTaken:
         raise ArticleSlugTaken() from None
     if updated is None:  # published meanwhile
         raise ArticleNotEditable()
-    await _relink_cover(row["id"], row["cover_asset_id"], updated["cover_asset_id"])
+    await _relink_cover(row.id, row.cover_asset_id, updated.cover_asset_id)
     await do_record(
         "article.update",
         actor_id=str(editor.id),
         object_type="article",
-        object_id=str(row["id"]),
-        details={"slug": updated["slug"], "fields": sorted(_FIELD_NAMES[c] for c in changed)},
+        object_id=str(row.id),
+        details={"slug": updated.slug, "fields": sorted(_FIELD_NAMES[c] for c in changed)},
     )
     return _article(updated, editorial=True)
 
@@ -387,13 +388,12 @@ _FIELD_NAMES = {
 _DERIVED = ("body_html", "search_text")
 
 
-def _changed_fields(row: dict[str, Any], values: dict[str, Any]) -> list[str]:
+def _changed_fields(row: ArticleRow, values: dict[str, Any]) -> list[str]:
     """The editable columns whose new value differs from the stored one."""
     return [
         column
         for column in _FIELD_NAMES
-        if column in values
-        and values[column] != (row[column] if column != "agencies" else list(row[column] or []))
+        if column in values and values[column] != getattr(row, column)
     ]
 
 
@@ -405,19 +405,19 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
     row = await repository.get_by_slug(slug)
     if row is None:
         raise ArticleNotFound()
-    if row["status"] != ArticleStatus.DRAFT:
-        raise ArticleNotPublishable(status=row["status"])
-    if row["author_id"] == approver.id:
+    if row.status != ArticleStatus.DRAFT:
+        raise ArticleNotPublishable(status=row.status)
+    if row.author_id == approver.id:
         raise ArticleSelfPublish()
-    if row["content_edited_by"] == approver.id:
+    if row.content_edited_by == approver.id:
         raise ArticleLastEditorPublish()
-    if not row["body_markdown"].strip():
+    if not row.body_markdown.strip():
         raise ArticleBodyEmpty()
-    if row["cover_asset_id"] is not None:
-        await check_cover(settings, None, row["cover_asset_id"])
+    if row.cover_asset_id is not None:
+        await check_cover(settings, None, row.cover_asset_id)
     now = _now()
     updated = await repository.update_if(
-        row["id"],
+        row.id,
         ArticleStatus.DRAFT,
         {
             "status": str(ArticleStatus.PUBLISHED),
@@ -433,8 +433,8 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
         "article.publish",
         actor_id=str(approver.id),
         object_type="article",
-        object_id=str(row["id"]),
-        details={"slug": slug, "audience": row["audience"], "author": str(row["author_id"])},
+        object_id=str(row.id),
+        details={"slug": slug, "audience": row.audience, "author": str(row.author_id)},
     )
     return _article(updated, editorial=True)
 
@@ -445,11 +445,11 @@ async def do_archive_article(principal: Principal | None, slug: str) -> Article:
     row = await repository.get_by_slug(slug)
     if row is None:
         raise ArticleNotFound()
-    if row["status"] != ArticleStatus.PUBLISHED:
-        raise ArticleNotArchivable(status=row["status"])
+    if row.status != ArticleStatus.PUBLISHED:
+        raise ArticleNotArchivable(status=row.status)
     now = _now()
     updated = await repository.update_if(
-        row["id"],
+        row.id,
         ArticleStatus.PUBLISHED,
         {
             "status": str(ArticleStatus.ARCHIVED),
@@ -465,7 +465,7 @@ async def do_archive_article(principal: Principal | None, slug: str) -> Article:
         "article.archive",
         actor_id=str(approver.id),
         object_type="article",
-        object_id=str(row["id"]),
+        object_id=str(row.id),
         details={"slug": slug},
     )
     return _article(updated, editorial=True)
@@ -479,45 +479,45 @@ async def find_article_slug(slug: str) -> bool:
 # --- views ------------------------------------------------------------------------------------
 
 
-def _cover(row: dict[str, Any]) -> ArticleCover | None:
-    asset_id = row["cover_asset_id"]
+def _cover(row: ArticleListRow) -> ArticleCover | None:
+    asset_id = row.cover_asset_id
     if asset_id is None:
         return None
     # The asset id in the link changes it when the cover changes (caches see a new URL).
-    base = f"{ARTICLES_ROUTE}/{row['slug']}/cover?v={asset_id.hex[:12]}"
+    base = f"{ARTICLES_ROUTE}/{row.slug}/cover?v={asset_id.hex[:12]}"
     return ArticleCover(asset_id=asset_id, url=base, thumbnail_url=f"{base}&rendition=thumbnail")
 
 
-def _summary(row: dict[str, Any]) -> ArticleSummary:
+def _summary(row: ArticleListRow) -> ArticleSummary:
     return ArticleSummary(
-        id=row["id"],
-        slug=row["slug"],
-        title=row["title"],
-        summary=row["summary"],
-        topic=row["topic"],
-        byline=row["byline"],
-        audience=Audience(row["audience"]),
-        status=ArticleStatus(row["status"]),
-        published_at=row["published_at"],
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        summary=row.summary,
+        topic=row.topic,
+        byline=row.byline,
+        audience=Audience(row.audience),
+        status=ArticleStatus(row.status),
+        published_at=row.published_at,
         cover=_cover(row),
     )
 
 
-def _article(row: dict[str, Any], *, editorial: bool) -> Article:
+def _article(row: ArticleRow, *, editorial: bool) -> Article:
     return Article(
         **msgspec.structs.asdict(_summary(row)),
-        body_html=row["body_html"],
+        body_html=row.body_html,
         editorial=Editorial(
-            body_markdown=row["body_markdown"],
-            agencies=list(row["agencies"] or []),
-            author_id=row["author_id"],
-            updated_by=row["updated_by"],
-            content_edited_by=row["content_edited_by"],
-            published_by=row["published_by"],
-            archived_by=row["archived_by"],
-            archived_at=row["archived_at"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            body_markdown=row.body_markdown,
+            agencies=list(row.agencies or []),
+            author_id=row.author_id,
+            updated_by=row.updated_by,
+            content_edited_by=row.content_edited_by,
+            published_by=row.published_by,
+            archived_by=row.archived_by,
+            archived_at=row.archived_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
         if editorial
         else None,
