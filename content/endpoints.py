@@ -19,6 +19,7 @@ from backend.http.idempotency import StreamedRequestKey
 from backend.http.pagination import PageRequest, page_request
 from backend.i18n import pick_language
 from backend.settings import Settings
+from content import errors as media_errors
 from content import objects, service, uploads
 from content.errors import UploadIncomplete, UploadTooLarge
 from content.policy import MAX_UPLOAD_BYTES, UPLOAD_ROLES, Kind, Purpose
@@ -27,6 +28,14 @@ from content.storage import OBJECTS_ROUTE
 from content.upload_body import UploadBody
 
 AnyRequest = Request[Any, Any, Any]
+# What a signed URL answers besides the edge (listed in the OpenAPI document).
+SIGNED_URL_PROBLEMS = (
+    media_errors.SignatureInvalid,
+    media_errors.SignatureExpired,
+    media_errors.ObjectNotFound,
+    media_errors.RangeNotSatisfiable,
+    media_errors.StorageUnavailable,
+)
 
 
 async def _body(request: AnyRequest) -> AsyncIterator[bytes]:
@@ -139,8 +148,7 @@ class MediaObjectController(Controller):
 
     @get(
         "/{token:str}/{key:path}",
-        opt=access(PUBLIC, transaction=False, anonymous=True),
-        include_in_schema=False,
+        opt=access(PUBLIC, transaction=False, anonymous=True, problems=SIGNED_URL_PROBLEMS),
     )
     async def read_object(
         self,
@@ -167,8 +175,7 @@ class MediaObjectController(Controller):
 
     @head(
         "/{token:str}/{key:path}",
-        opt=access(PUBLIC, transaction=False, anonymous=True),
-        include_in_schema=False,
+        opt=access(PUBLIC, transaction=False, anonymous=True, problems=SIGNED_URL_PROBLEMS),
     )
     async def head_object(
         self,

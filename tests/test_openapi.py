@@ -286,3 +286,14 @@ async def test_the_docs_routes_are_not_documented_and_redoc_is_gone(
 ) -> None:
     assert not [p for p in document(app)["paths"] if p.startswith("/schema")]
     assert (await client.get("/schema/redoc")).status_code == 404
+
+
+def test_the_signed_media_object_route_is_documented(app: Any) -> None:
+    paths = document(app)["paths"]
+    [path] = [p for p in paths if p.startswith("/api/v1/media/objects/")]
+    assert {"get", "head"} <= set(paths[path])
+    assert paths[path]["get"]["security"][0] == {}
+    assert {"media_signature_invalid", "media_signature_expired"} <= problem_codes(
+        paths[path]["get"], 403
+    )
+    assert "range_not_satisfiable" in problem_codes(paths[path]["get"], 416)
