@@ -106,7 +106,7 @@ async def ours(settings: Settings, original_key: str) -> tuple[float, float]:
     started = time.perf_counter()
     produced = await service.produce_renditions(settings, claim, progress)
     elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
-    names = [r["name"] for r in produced.renditions]
+    names = [r.name for r in produced.renditions]
     if names[0] != "hls" or "poster" not in names:
         raise RuntimeError(f"unexpected renditions {names}")
     await build_storage(settings).delete_prefix(produced.output_prefix)
