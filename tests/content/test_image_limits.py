@@ -17,6 +17,7 @@ import pytest
 from backend.access import Role
 from content.errors import ImageTooLarge
 from content.images import ImageDecoder
+from content.sniff import HEAD_BYTES
 from tests.content.conftest import ServedApp
 from tests.content.test_uploads import jpeg_with_gps
 from tests.support.auth import auth_headers
@@ -124,11 +125,15 @@ async def test_one_person_may_not_run_more_than_two_uploads_at_once(
     release = asyncio.Event()
     sent = [asyncio.Event(), asyncio.Event()]
 
+    # More than the head the server reads to tell the file type, so that it starts writing.
+    split = HEAD_BYTES + 1000
+    assert len(photo) > split
+
     async def held(first_sent: asyncio.Event) -> AsyncIterator[bytes]:
-        yield photo[:1000]
+        yield photo[:split]
         first_sent.set()  # the first chunk is written
         await release.wait()
-        yield photo[1000:]
+        yield photo[split:]
 
     async def held_upload(first_sent: asyncio.Event) -> httpx.Response:
         # Its own connection: a pooled one may have been closed by the server meanwhile.
@@ -138,13 +143,15 @@ async def test_one_person_may_not_run_more_than_two_uploads_at_once(
     pending = [asyncio.create_task(held_upload(event)) for event in sent]
     try:
         await asyncio.wait_for(asyncio.gather(*(event.wait() for event in sent)), 30)
-        third = None
-        for _ in range(50):  # until the server has started both held uploads
-            third = await upload_raw(live, officer, photo, content_type="image/jpeg")
-            if third.status_code == 429:
-                break
-            await asyncio.sleep(0.1)
-        assert third is not None and third.status_code == 429, third and third.text
+        # Both held uploads hold their slot once the server writes them to storage. Probing
+        # with real uploads before then could take a slot from one of them (and that one
+        # would be refused mid-body), so wait for their partial files.
+        partial = served.media_dir / ".partial"
+        async with asyncio.timeout(30):
+            while len(list(partial.glob("*.part"))) < 2:
+                await asyncio.sleep(0.05)
+        third = await upload_raw(live, officer, photo, content_type="image/jpeg")
+        assert third.status_code == 429, third.text
         assert third.headers["content-type"].startswith("application/problem+json")
         assert third.json()["code"] == "uploads_in_progress"
         assert third.headers["retry-after"]
