@@ -80,15 +80,53 @@ def test_no_piccolo_query_outside_repository() -> None:
     assert offenders == []
 
 
-def test_domains_use_each_other_only_through_service() -> None:
+PUBLIC_MODULES = {"service", "schemas", "errors"}
+"""What a domain may use of another domain."""
+SHARED_DOMAINS = {"backend.http"}
+"""Registered for their table, but the shared HTTP conventions every domain uses."""
+
+
+def domain_packages() -> list[str]:
+    """Each registered domain's package ("backend.identity", "content", ...)."""
+    from backend import domains
+
+    packages = []
+    for domain in domains.DOMAINS:
+        paths = [domain.piccolo_app, domain.tasks, *(r.split(":")[0] for r in domain.routes)]
+        modules = [p.rsplit(".", 1)[0] for p in paths if p]
+        packages.append(min(modules, key=len))
+    return packages
+
+
+def imported_names(path: Path) -> set[str]:
+    """Imported modules, and `package.name` for each `from package import name`."""
+    names = imported_modules(path)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def domain_of(module: str, packages: list[str]) -> str | None:
+    matches = [p for p in packages if module == p or module.startswith(p + ".")]
+    return max(matches, key=len) if matches else None
+
+
+def test_domains_use_each_other_only_through_service_schemas_and_errors() -> None:
+    packages = domain_packages()
     offenders = []
     for path in python_files():
-        own = path.parent
-        for module in imported_modules(path):
-            if module.endswith((".repository", ".tables")):
-                target = ROOT / Path(*module.split(".")[:-1])
-                if target != own:
-                    offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        own = domain_of(module, packages)
+        if own is None:
+            continue
+        for name in imported_names(path):
+            other = domain_of(name, packages)
+            if other is None or other in (own, name) or other in SHARED_DOMAINS:
+                continue
+            first = name[len(other) + 1 :].split(".")[0]
+            if first not in PUBLIC_MODULES:
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
 
 

@@ -197,7 +197,7 @@ async def _diagnose_database(connection: Any, settings: Settings) -> list[Check]
 
 async def _diagnose_secret(settings: Settings, *, migrated: bool) -> Check:
     from backend.audit.service import check_secret_derives_current_key
-    from backend.identity.keys import check_secret_opens_signing_key
+    from backend.identity.service import check_secret_opens_signing_key
 
     if not settings.secret_key:
         return Check("secret_key", False, "CTN_SECRET_KEY is not set")
@@ -228,13 +228,11 @@ async def _diagnose_identity_provider(settings: Settings) -> Check:
         if settings.dev_idp:
             return Check("identity_provider", True, "the development provider (CTN_DEV_IDP=1)")
         return Check("identity_provider", False, "CTN_OIDC_ISSUER is not set: nobody could sign in")
-    from backend.identity.oidc import close_clients, get_client
+    from backend.identity.service import check_provider_answers
 
     try:
         async with asyncio.timeout(settings.db_timeout_seconds):
-            client = get_client(settings)
-            await client.metadata()
-            await client.jwks()
+            await check_provider_answers(settings)
     except TimeoutError:
         problem = f"no answer from {settings.oidc_issuer} within {settings.db_timeout_seconds:g} s"
         return Check("identity_provider", False, problem)
@@ -243,6 +241,4 @@ async def _diagnose_identity_provider(settings: Settings) -> Check:
         detail = getattr(exc, "detail_en", None) or str(exc)
         problem = f"{settings.oidc_issuer}: {detail}" + (f" ({cause})" if cause is not exc else "")
         return Check("identity_provider", False, problem[:300])
-    finally:
-        await close_clients()
     return Check("identity_provider", True)

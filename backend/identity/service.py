@@ -15,6 +15,8 @@ Our access-token signing keys are `identity.keys`; the provider is `identity.oid
 
 from __future__ import annotations
 
+from backend.identity.keys import check_secret_opens_signing_key
+from backend.identity.oidc import close_clients, get_client
 from backend.identity.people import (
     access_people,
     do_grant_role,
@@ -47,6 +49,7 @@ from backend.identity.signin import (
     validate_callback,
 )
 from backend.identity.tokens import do_issue_tokens, do_redeem_handoff_code, do_refresh
+from backend.settings import Settings
 
 __all__ = [
     "LOGIN_FLOW_MINUTES",
@@ -58,6 +61,8 @@ __all__ = [
     "begin_mobile_sign_in",
     "begin_web_sign_in",
     "check_csrf",
+    "check_provider_answers",
+    "check_secret_opens_signing_key",
     "consume_login_flow",
     "do_backchannel_logout",
     "do_finish_sign_in",
@@ -78,3 +83,14 @@ __all__ = [
     "list_police_units",
     "validate_callback",
 ]
+
+
+async def check_provider_answers(settings: Settings) -> None:
+    """Raise unless the configured provider's discovery document and key set can be read
+    (and name the configured issuer). For operators' checks: its HTTP clients are closed."""
+    try:
+        client = get_client(settings)
+        await client.metadata()
+        await client.jwks()
+    finally:
+        await close_clients()
