@@ -31,7 +31,7 @@ from backend.middleware import (
     UnitOfWorkMiddleware,
 )
 from backend.problems import exception_handler
-from backend.settings import Settings, load_settings
+from backend.settings import Settings, get_settings
 
 log = logging.getLogger("ctn.app")
 
@@ -70,7 +70,7 @@ def create_app(
     The lifespan opens the database pool and the job queue unless they are already open (the
     test suite opens them once for the session) and closes only what it opened.
     """
-    settings = settings or load_settings()
+    settings = settings or get_settings()
     security_events.configure(settings.security_log_path, settings.secret_key)
     server.configure(settings)
 
@@ -170,6 +170,6 @@ def create_served_app() -> Litestar:
     """Factory for `ctn serve`: each uvicorn worker process configures its own JSON logging."""
     from backend.logs import configure_logging
 
-    settings = load_settings()
+    settings = get_settings()
     configure_logging(settings.log_level)
     return create_app(settings)

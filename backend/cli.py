@@ -20,15 +20,16 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from backend.settings import Settings, SettingsError, describe, load_settings
+from backend.settings import Settings, SettingsError, describe, load_settings, use_settings
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _settings() -> Settings:
+    """Read and validate the settings, and make them the process's (`get_settings`)."""
     try:
-        return load_settings()
+        return use_settings(load_settings())
     except SettingsError as exc:
         _fail(str(exc), code=2)
 
@@ -596,12 +597,11 @@ def check(data_dir: Path | None) -> None:
     from backend.health.schemas import Check
 
     try:
-        load_settings()
+        settings = use_settings(load_settings())
     except SettingsError as exc:
         click.echo(f"✘ settings: {exc}")
         sys.exit(1)
-    if data_dir is None and not load_settings().database_url:
-        settings = load_settings()
+    if data_dir is None and not settings.database_url:
         _print_settings(settings)
         click.echo("✘ database: DATABASE_URL is not set (expected postgresql://…; or --data-dir)")
         sys.exit(1)

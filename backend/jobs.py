@@ -17,7 +17,7 @@ import procrastinate
 
 from backend.db import after_commit, unit_of_work
 from backend.domains import task_modules
-from backend.settings import load_settings
+from backend.settings import get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,7 +29,7 @@ DEFAULT_RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
 
 def _conninfo() -> str:
-    settings = load_settings()
+    settings = get_settings()
     return settings.database_url or "postgresql:///ctn"
 
 

@@ -5,9 +5,9 @@ from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
 
 from backend.domains import piccolo_apps
-from backend.settings import load_settings
+from backend.settings import get_settings
 
-_settings = load_settings()
+_settings = get_settings()
 
 DB = PostgresEngine(
     config={

@@ -257,6 +257,27 @@ def env_name(field: str) -> str:
     return "DATABASE_URL" if field == "database_url" else f"CTN_{field.upper()}"
 
 
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process's settings: read from the environment once, at first use (or those a
+    command validated and set with `use_settings`). What modules and jobs read, instead of
+    reading the environment again."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def use_settings(settings: Settings) -> Settings:
+    """Make `settings` the process's settings (a command, once it has read and validated
+    them; `ctn demo` again after it has set up its own database)."""
+    global _current
+    _current = settings
+    return settings
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ

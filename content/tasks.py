@@ -19,15 +19,15 @@ import procrastinate
 from backend.db import unit_of_work
 from backend.jobs import job_app
 from backend.logs import log_fields
-from backend.settings import SettingsError, load_settings
+from backend.settings import SettingsError, get_settings
 from content import pipeline
 from content.errors import MediaProcessingFailed
 
 log = logging.getLogger(__name__)
 
 MEDIA_RETRY = procrastinate.RetryStrategy(max_attempts=4, exponential_wait=5)
-# Read once at import: the periodic task's schedule is fixed when the worker registers it.
-_RECOVERY = load_settings()
+# The periodic task's schedule is fixed when the worker registers it, at import.
+_RECOVERY = get_settings()
 if not croniter.croniter.is_valid(_RECOVERY.media_recovery_cron):
     raise SettingsError("CTN_MEDIA_RECOVERY_CRON", "is not a valid cron expression")
 
@@ -35,7 +35,7 @@ if not croniter.croniter.is_valid(_RECOVERY.media_recovery_cron):
 async def run_processing(asset_id: uuid.UUID, *, last_attempt: bool = True) -> str:
     """Process one asset: `skipped` (nothing to do), `ready`, `failed` or `lost` (another
     run took over). Transient errors propagate, unless this is the last attempt."""
-    settings = load_settings()
+    settings = get_settings()
     async with unit_of_work():
         claim = await pipeline.do_claim_processing(asset_id)
     if claim is None:
@@ -83,7 +83,7 @@ async def recover_stalled_jobs(seconds_since_heartbeat: float | None = None) -> 
     """Put back in the queue the media jobs whose worker stopped sending heartbeats for
     `seconds_since_heartbeat` (default `CTN_MEDIA_STALLED_SECONDS`)."""
     if seconds_since_heartbeat is None:
-        seconds_since_heartbeat = load_settings().media_stalled_seconds
+        seconds_since_heartbeat = get_settings().media_stalled_seconds
     manager = job_app.job_manager
     stalled = await manager.get_stalled_jobs(
         task_name=process_media.name, seconds_since_heartbeat=seconds_since_heartbeat

@@ -134,9 +134,9 @@ def database_name() -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Any:
-    from backend.settings import load_settings
+    from backend.settings import get_settings
 
-    return load_settings()
+    return get_settings()
 
 
 @pytest.fixture(scope="session")

@@ -165,3 +165,15 @@ def test_every_domain_is_registered_in_the_one_list() -> None:
                 and value.__module__ == module.__name__
             ):
                 assert value in mounted, f"{value.__name__} is not in backend.domains"
+
+
+def test_settings_are_read_once_per_process() -> None:
+    """Code reads the process's settings (`get_settings`), read once; only the settings module
+    and the command line (which validates them at start) read the environment."""
+    allowed = {ROOT / "backend" / "settings.py", ROOT / "backend" / "cli.py"}
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files()
+        if path not in allowed and "load_settings(" in path.read_text()
+    ]
+    assert offenders == []

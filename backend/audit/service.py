@@ -25,7 +25,7 @@ from backend.audit import repository
 from backend.audit.errors import AuditKeyMismatch
 from backend.audit.repository import ChainLink, EntryFields, EntryRow
 from backend.audit.schemas import AuditEntry
-from backend.settings import load_settings
+from backend.settings import get_settings
 
 GENESIS = "0" * 64
 KEY_STARTED = "audit.key_started"
@@ -115,7 +115,7 @@ def _stored_check(details: Any) -> object:
 
 
 def _secret_key() -> str:
-    return load_settings().require_secret_key()
+    return get_settings().require_secret_key()
 
 
 # Audit keys this process has checked against their `audit.key_started` entry, by

@@ -7,7 +7,7 @@ import logging
 from backend.identity.service import do_purge_expired
 from backend.jobs import job_app, transactional
 from backend.logs import log_fields
-from backend.settings import load_settings
+from backend.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -18,5 +18,5 @@ log = logging.getLogger(__name__)
 async def purge_identity_state(timestamp: int) -> None:
     """Expired login flows, handoff codes, refresh-token families and web sessions, and
     retired signing keys whose tokens have all expired."""
-    counts = await do_purge_expired(load_settings())
+    counts = await do_purge_expired(get_settings())
     log_fields(log, logging.INFO, "identity state purged", **counts)

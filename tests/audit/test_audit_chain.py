@@ -37,6 +37,7 @@ from backend.audit.service import (
     verify_chain,
 )
 from backend.db import engine, unit_of_work
+from backend.settings import get_settings
 from tests.conftest import TEST_SECRET_KEY
 
 OTHER_SECRET = "another-secret-key-that-is-long-enough-0123"
@@ -403,7 +404,9 @@ async def test_appending_under_a_wrong_secret_key_is_refused(
     clean_audit: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await record_three()
-    monkeypatch.setenv("CTN_SECRET_KEY", OTHER_SECRET)
+    # The process's settings as a process started with another secret would have them.
+    other = msgspec.structs.replace(get_settings(), secret_key=OTHER_SECRET)
+    monkeypatch.setattr("backend.settings._current", other)
     with pytest.raises(AuditKeyMismatch, match="CTN_SECRET_KEY does not derive audit key"):
         async with unit_of_work():
             await do_record("sign_in", actor_id="p-1")
