@@ -36,10 +36,6 @@ class EmbeddedPostgres:
             self._server.psql(f'CREATE DATABASE "{database}";')
         return str(self._server.get_uri(database))
 
-    def admin_url(self) -> str:
-        assert self._server is not None
-        return str(self._server.get_uri("postgres"))
-
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
