@@ -28,6 +28,21 @@ from content.storage import OBJECTS_ROUTE
 from content.upload_body import UploadBody
 
 AnyRequest = Request[Any, Any, Any]
+UPLOAD_PROBLEMS = (
+    media_errors.UploadPurposeForbidden,
+    media_errors.UploadsInProgress,
+    media_errors.UploadTooLarge,
+    media_errors.UploadEmpty,
+    media_errors.UploadIncomplete,
+    media_errors.UploadMalformed,
+    media_errors.FileTypeUnsupported,
+    media_errors.FileTypeNotAllowed,
+    media_errors.FileTypeMismatch,
+    media_errors.ImageUnreadable,
+    media_errors.ImageTooLarge,
+    media_errors.StorageUnavailable,
+)
+"""What an upload can answer besides the edge's problems (documented in OpenAPI)."""
 # What a signed URL answers besides the edge (listed in the OpenAPI document).
 SIGNED_URL_PROBLEMS = (
     media_errors.SignatureInvalid,
@@ -67,7 +82,7 @@ class MediaController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         request_max_body_size=MAX_UPLOAD_BYTES + 1024 * 1024,
-        opt=access(roles(*UPLOAD_ROLES), transaction=False),
+        opt=access(roles(*UPLOAD_ROLES), transaction=False, problems=UPLOAD_PROBLEMS),
     )
     async def upload(
         self,
