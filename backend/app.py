@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
@@ -79,6 +80,7 @@ def create_app(
         opened_pool = await db.open_pool(settings)
         try:
             await prepare_keys(settings)
+            settle_garbage_collector()
             async with job_app.open_async():
                 worker: asyncio.Task[None] | None = None
                 if run_worker:
@@ -148,6 +150,19 @@ def create_app(
         ),
     )
     return app
+
+
+def settle_garbage_collector() -> None:
+    """Move what start-up made (modules, routes, schemas: ~150k objects) out of the garbage
+    collector's sight, and collect the young generation less often: full collections of those
+    objects, every second or so under load, were most of the tail latency."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 100)
+
+
+GC_GEN0_THRESHOLD = 20_000
+"""Allocations between young collections (CPython's default is 2,000 in 3.13, 700 before)."""
 
 
 def public_slots(settings: Settings) -> int:

@@ -43,8 +43,18 @@ async def open_pool(settings: Settings) -> bool:
     db = engine()
     if db.pool is not None:
         return False
-    await db.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    await db.start_connection_pool(
+        min_size=settings.db_pool_min, max_size=settings.db_pool_max, reset=_keep_session
+    )
     return True
+
+
+async def _keep_session(connection: Any) -> None:
+    """What the pool does to a connection given back, after asyncpg has rolled back any
+    transaction left open: nothing. Our connections carry no session state (no LISTEN, no
+    session-level locks or settings; advisory locks are transaction-scoped), so asyncpg's
+    default reset query (UNLISTEN, RESET ALL, unlock all, …) would be one more round trip per
+    request for nothing."""
 
 
 async def close_pool() -> None:
@@ -53,10 +63,27 @@ async def close_pool() -> None:
         await db.close_connection_pool()
 
 
-class UnitOfWork:
-    """A transaction (or a savepoint inside an enclosing unit of work) with commit hooks."""
+class _ReadConnection:
+    """A pooled connection published where Piccolo looks for the current transaction, so that
+    a read-only unit's queries run on it, each in its own implicit transaction."""
 
-    def __init__(self, *, joinable_by_requests: bool = False) -> None:
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+
+class UnitOfWork:
+    """A transaction (or a savepoint inside an enclosing unit of work) with commit hooks.
+
+    A `read_only` unit (routes with `opt={"transaction": "read"}`) holds one pooled connection
+    and no transaction: no BEGIN and COMMIT around the one or two SELECTs of a hot read. Its
+    statements are not atomic together, so it is only for routes that write nothing that must
+    be; a unit opened inside it is refused.
+    """
+
+    def __init__(self, *, joinable_by_requests: bool = False, read_only: bool = False) -> None:
+        self.read_only = read_only
+        self._read: _ReadConnection | None = None
+        self._read_context: Token[Any] | None = None
         self.joinable_by_requests = joinable_by_requests
         """Requests made while this unit is current join it (the test harness's outer unit);
         any other unit is invisible to a request."""
@@ -80,7 +107,14 @@ class UnitOfWork:
             _forget_inherited_transaction()
             parent = None
         self._parent = parent
-        if self._parent is not None:
+        if self._parent is not None and self._parent._read is not None:
+            raise RuntimeError("a unit of work was opened inside a read-only one")
+        if self._parent is None and self.read_only:
+            db = engine()
+            connection = await db.pool.acquire() if db.pool else await db.get_new_connection()
+            self._read = _ReadConnection(connection)
+            self._read_context = db.current_transaction.set(self._read)  # type: ignore[arg-type]  # Piccolo only reads .connection
+        elif self._parent is not None:
             assert self._parent._transaction is not None
             self._transaction = self._parent._transaction
             self._savepoint = await self._transaction.savepoint()
@@ -114,11 +148,14 @@ class UnitOfWork:
             assert self._parent is not None
             self._parent._after_commit.extend(self._after_commit)
             return
-        assert self._transaction is not None
-        try:
-            await self._transaction.commit()
-        finally:
-            await _release(self._transaction)
+        if self._read is not None:
+            await self._release_read()
+        else:
+            assert self._transaction is not None
+            try:
+                await self._transaction.commit()
+            finally:
+                await _release(self._transaction)
         await _run_callbacks(self._after_commit)
 
     async def rollback(self) -> None:
@@ -130,11 +167,25 @@ class UnitOfWork:
         if self._savepoint is not None:
             await self._savepoint.rollback_to()
             return
+        if self._read is not None:
+            await self._release_read()
+            return
         assert self._transaction is not None
         try:
             await self._transaction.rollback()
         finally:
             await _release(self._transaction)
+
+    async def _release_read(self) -> None:
+        assert self._read is not None
+        db = engine()
+        if self._read_context is not None:
+            with contextlib.suppress(ValueError):  # set in another context (test teardown)
+                db.current_transaction.reset(self._read_context)
+        if db.pool is not None:
+            await db.pool.release(self._read.connection)
+        else:
+            await self._read.connection.close()
 
     def _reset(self) -> None:
         if self._token is not None:

@@ -359,7 +359,8 @@ class PrivateResponseMiddleware:
 class UnitOfWorkMiddleware:
     """One transaction per request: committed before the response starts when its status is
     below 400 (or when the error says its work must stick, `AppError.commit`), rolled back
-    otherwise. Routes opt out with `opt={"transaction": False}`."""
+    otherwise. Routes opt out with `opt={"transaction": False}`; hot reads that write nothing
+    say `opt={"transaction": "read"}` (a connection without BEGIN and COMMIT)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -368,7 +369,8 @@ class UnitOfWorkMiddleware:
         if scope["type"] != "http" or not handler_opt(scope, "transaction", True):
             await self.app(scope, receive, send)
             return
-        uow = await UnitOfWork().begin(request=True)
+        read_only = handler_opt(scope, "transaction", True) == "read"
+        uow = await UnitOfWork(read_only=read_only).begin(request=True)
 
         async def send_after_commit(message: Message) -> None:
             if message["type"] == "http.response.start" and not uow.finished:

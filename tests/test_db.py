@@ -60,3 +60,39 @@ async def test_after_commit_callbacks_are_dropped_on_rollback(committed: None) -
     except RuntimeError:
         pass
     assert ran == []
+
+
+async def test_a_read_only_unit_reads_on_one_connection_without_a_transaction(
+    infrastructure: None,
+) -> None:
+    import asyncio
+
+    import pytest
+
+    from backend.db import UnitOfWork
+
+    pool = engine().pool
+    assert pool is not None
+    idle_before = pool.get_idle_size()
+    unit = await UnitOfWork(read_only=True).begin(request=True)
+    try:
+        rows = await _query("SELECT now() AS t, pg_backend_pid() AS pid")
+        await asyncio.sleep(0.01)
+        again = await _query("SELECT now() AS t, pg_backend_pid() AS pid")
+        # One connection for the unit; each statement in its own implicit transaction
+        # (inside a transaction now() would not move).
+        assert rows[0]["pid"] == again[0]["pid"]
+        assert again[0]["t"] > rows[0]["t"]
+        with pytest.raises(RuntimeError, match="read-only"):
+            await UnitOfWork().begin()
+    finally:
+        await unit.commit()
+    assert current_unit_of_work() is None
+    assert engine().current_transaction.get() is None
+    assert pool.get_idle_size() >= idle_before  # the connection went back to the pool
+
+
+async def _query(sql: str) -> list[Any]:
+    from backend.system.tables import InstallationState
+
+    return list(await InstallationState.raw(sql))

@@ -21,7 +21,10 @@ class AdministrativeUnitController(Controller):
     tags = ["administrative units"]
     dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
-    @get("/", opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600"))
+    @get(
+        "/",
+        opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600", transaction="read"),
+    )
     async def list_units(
         self,
         page: NamedDependency[PageRequest],
@@ -36,7 +39,10 @@ class AdministrativeUnitController(Controller):
         """Communes and wards of the province, ordered by code."""
         return await service.list_units(page, query=q, division_type=division_type)
 
-    @get("/{code:str}", opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600"))
+    @get(
+        "/{code:str}",
+        opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600", transaction="read"),
+    )
     async def get_unit(self, code: FromPath[str]) -> AdministrativeUnit:
         return await service.get_unit(code)
 

@@ -113,8 +113,11 @@ def _client(scope: Scope) -> str | None:
     return str(client[0]) if client else None
 
 
-def check_access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-wide guard: the route's declared rule admits the caller, or 401/403."""
+async def check_access(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The app-wide guard: the route's declared rule admits the caller, or 401/403. A
+    coroutine, though it awaits nothing: Litestar runs a plain function guard in a thread."""
     rule = handler.opt.get("access")
     if rule is None and connection.scope.get("method") == "OPTIONS":
         return  # Litestar's own OPTIONS handler (answers with Allow; runs no code of ours)

@@ -37,7 +37,7 @@ class ArticleController(Controller):
     tags = ["articles"]
     dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
-    @get("/", opt=access(PUBLIC, etag=True), response_headers=VARY)
+    @get("/", opt=access(PUBLIC, etag=True, transaction="read"), response_headers=VARY)
     async def list_articles(
         self,
         request: AnyRequest,
@@ -63,7 +63,7 @@ class ArticleController(Controller):
             caller(request), page, query=q, topic=topic, status=status
         )
 
-    @get("/{slug:str}", opt=access(PUBLIC, etag=True), response_headers=VARY)
+    @get("/{slug:str}", opt=access(PUBLIC, etag=True, transaction="read"), response_headers=VARY)
     async def get_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
         """One article, with its body as sanitized HTML (404 if the caller may not read it)."""
         return await service.access_article(caller(request), slug)
