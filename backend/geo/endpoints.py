@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
@@ -16,6 +16,10 @@ from backend.jobs import defer
 from backend.settings import Settings
 
 
+async def units_version(scope: Any) -> str:
+    return await service.units_version()
+
+
 class AdministrativeUnitController(Controller):
     path = "/api/v1/admin-units"
     tags = ["administrative units"]
@@ -23,7 +27,9 @@ class AdministrativeUnitController(Controller):
 
     @get(
         "/",
-        opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600", transaction="read"),
+        opt=access(
+            PUBLIC, etag=units_version, cache_control="public, max-age=3600", transaction="read"
+        ),
     )
     async def list_units(
         self,
@@ -41,7 +47,9 @@ class AdministrativeUnitController(Controller):
 
     @get(
         "/{code:str}",
-        opt=access(PUBLIC, etag=True, cache_control="public, max-age=3600", transaction="read"),
+        opt=access(
+            PUBLIC, etag=units_version, cache_control="public, max-age=3600", transaction="read"
+        ),
     )
     async def get_unit(self, code: FromPath[str]) -> AdministrativeUnit:
         return await service.get_unit(code)

@@ -81,3 +81,11 @@ async def count(province_code: str) -> int:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def version() -> str:
+    """Changes whenever a unit is added, removed or updated (for ETags)."""
+    rows = await AdministrativeUnit.raw(
+        "SELECT count(*) AS n, max(updated_at) AS at FROM administrative_units"
+    )
+    return f"{rows[0]['n']}:{rows[0]['at']}"

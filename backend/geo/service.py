@@ -100,3 +100,8 @@ def _to_schema(row: UnitRow) -> AdministrativeUnit:
         province_code=row.province_code,
         province_name=row.province_name,
     )
+
+
+async def units_version() -> str:
+    """A validator of every answer about the units: it changes whenever a sync changes them."""
+    return await repository.version()

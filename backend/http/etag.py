@@ -1,12 +1,19 @@
 """ETag / If-None-Match for cacheable GETs (RFC 9110 §8.8.3, §13.1.2).
 
-Routes opt in with `opt={"etag": True}` (optionally `"cache_control"`). The response body is
-hashed; a request whose If-None-Match names that tag gets `304 Not Modified` with no body.
+Routes opt in with `opt={"etag": True}` (optionally `"cache_control"`): the response body is
+hashed, and a request whose If-None-Match names that tag gets `304 Not Modified` with no body.
+
+A route whose data has a cheap version says `opt={"etag": version}`, an async function of the
+ASGI scope returning a string that changes whenever the answer may (a row count and the last
+update time, say). The tag is then derived from that version, the route, its query string and
+what the caller may see (`scope["user"]`'s roles and units), and a matching If-None-Match is
+answered 304 before the handler runs: a revalidation costs the version's query, not the page.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 
 from backend.middleware import (
     ASGIApp,
@@ -20,6 +27,8 @@ from backend.middleware import (
 )
 
 DEFAULT_CACHE_CONTROL = "private, no-cache"
+
+Version = Callable[[Scope], Awaitable[str]]
 
 
 def make_etag(body: bytes) -> str:
@@ -43,44 +52,106 @@ class ETagMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or not handler_opt(scope, "etag", False)
-        ):
+        option = handler_opt(scope, "etag", False)
+        if scope["type"] != "http" or scope["method"] != "GET" or not option:
             await self.app(scope, receive, send)
+            return
+        if callable(option):
+            await self._versioned(scope, receive, send, option)
             return
 
         async def finish(start: Message, body: bytes) -> None:
-            await self._finish(scope, start, body, send)
+            await self._finish(scope, start, body, send, make_etag(body))
 
         await self.app(scope, receive, buffered_send(send, finish))
 
-    async def _finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
+    async def _versioned(
+        self, scope: Scope, receive: Receive, send: Send, version: Version
+    ) -> None:
+        etag = versioned_etag(scope, await version(scope))
+        if if_none_match_matches(_if_none_match(scope), etag):
+            await self._send_not_modified(scope, [], send, etag)
+            return
+
+        async def finish(start: Message, body: bytes) -> None:
+            await self._finish(scope, start, body, send, etag)
+
+        await self.app(scope, receive, buffered_send(send, finish))
+
+    async def _send_not_modified(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], send: Send, etag: str
+    ) -> None:
+        cache_control = handler_opt(scope, "cache_control", DEFAULT_CACHE_CONTROL)
+        kept = {b"vary", b"x-request-id", b"content-location"}
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": [
+                    *((k, v) for k, v in headers if k.lower() in kept),
+                    *_vary_of(scope, headers),
+                    (b"etag", etag.encode()),
+                    (b"cache-control", cache_control.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _finish(
+        self, scope: Scope, start: Message, body: bytes, send: Send, etag: str
+    ) -> None:
         if start["status"] != 200:
             await send_response(send, start, body)
             return
-        etag = make_etag(body)
         cache_control = handler_opt(scope, "cache_control", DEFAULT_CACHE_CONTROL)
         headers = [
             (k, v)
             for k, v in start.get("headers", [])
             if k.lower() not in (b"etag", b"cache-control")
         ]
-        headers += [(b"etag", etag.encode()), (b"cache-control", cache_control.encode())]
-        request_header = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None
-        )
-        if if_none_match_matches(request_header, etag):
-            kept = {b"etag", b"cache-control", b"vary", b"x-request-id", b"content-location"}
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 304,
-                    "headers": [(k, v) for k, v in headers if k.lower() in kept],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if if_none_match_matches(_if_none_match(scope), etag):
+            await self._send_not_modified(scope, headers, send, etag)
             return
+        headers += [(b"etag", etag.encode()), (b"cache-control", cache_control.encode())]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def versioned_etag(scope: Scope, version: str) -> str:
+    """The tag of a route's answer at `version`, for this query and this caller's view."""
+    user = scope.get("user")
+    view = ""
+    if user is not None:
+        view = "|".join(
+            ",".join(sorted(getattr(user, name, ()) or ()))
+            for name in ("roles", "agencies", "police_units", "communes")
+        )
+    key = "\n".join(
+        (
+            version,
+            scope.get("path", ""),
+            scope.get("query_string", b"").decode("latin-1"),
+            view,
+            header_value(scope, b"accept-language") or "",
+        )
+    )
+    return '"v' + hashlib.sha256(key.encode()).hexdigest()[:31] + '"'
+
+
+def header_value(scope: Scope, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
+
+
+def _if_none_match(scope: Scope) -> str | None:
+    return header_value(scope, b"if-none-match")
+
+
+def _vary_of(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A 304 sent before the handler ran carries the route's declared Vary."""
+    if any(k.lower() == b"vary" for k, _ in headers):
+        return []
+    handler = scope.get("route_handler")
+    for response_header in getattr(handler, "response_headers", None) or ():
+        if getattr(response_header, "name", "").lower() == "vary" and response_header.value:
+            return [(b"vary", str(response_header.value).encode())]
+    return []

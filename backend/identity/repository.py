@@ -102,7 +102,8 @@ async def person_by_personal_id(personal_id: str) -> PersonRow | None:
 
 
 async def person_by_id(person_id: uuid.UUID) -> PersonRow | None:
-    return _typed(await Person.select().where(Person.id == person_id).first(), PersonRow)
+    rows = await Person.raw("SELECT * FROM persons WHERE id = {}", person_id)
+    return _typed(rows[0] if rows else None, PersonRow)
 
 
 async def insert_person(
@@ -241,18 +242,16 @@ async def police_unit_exists(code: str) -> bool:
 
 
 async def grants_of(person_id: uuid.UUID) -> list[GrantRow]:
-    rows = (
-        await RoleGrant.select(
-            RoleGrant.role,
-            RoleGrant.agency,
-            RoleGrant.agency.name.as_alias("agency_name"),
-            RoleGrant.police_unit,
-            RoleGrant.police_unit.name.as_alias("police_unit_name"),
-            RoleGrant.communes,
-            RoleGrant.granted_at,
-        )
-        .where(RoleGrant.person == person_id)
-        .order_by(RoleGrant.role)
+    # Fixed SQL: building this join through Piccolo's foreign keys was a third of the CPU
+    # time of GET /api/v1/me.
+    rows = await RoleGrant.raw(
+        "SELECT g.role, g.agency, a.name AS agency_name, g.police_unit,"
+        " u.name AS police_unit_name, g.communes, g.granted_at"
+        " FROM role_grants g"
+        " LEFT JOIN agencies a ON a.code = g.agency"
+        " LEFT JOIN police_units u ON u.code = g.police_unit"
+        " WHERE g.person = {} ORDER BY g.role",
+        person_id,
     )
     return [msgspec.convert(row, GrantRow) for row in rows]
 

@@ -32,12 +32,20 @@ WRITERS = roles(*service.WRITER_ROLES)
 PUBLISHERS = roles(*service.PUBLISHER_ROLES)
 
 
+async def articles_version(scope: Any) -> str:
+    return await service.articles_version()
+
+
 class ArticleController(Controller):
     path = service.ARTICLES_ROUTE
     tags = ["articles"]
     dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
-    @get("/", opt=access(PUBLIC, etag=True, transaction="read"), response_headers=VARY)
+    @get(
+        "/",
+        opt=access(PUBLIC, etag=articles_version, transaction="read"),
+        response_headers=VARY,
+    )
     async def list_articles(
         self,
         request: AnyRequest,
@@ -63,7 +71,11 @@ class ArticleController(Controller):
             caller(request), page, query=q, topic=topic, status=status
         )
 
-    @get("/{slug:str}", opt=access(PUBLIC, etag=True, transaction="read"), response_headers=VARY)
+    @get(
+        "/{slug:str}",
+        opt=access(PUBLIC, etag=articles_version, transaction="read"),
+        response_headers=VARY,
+    )
     async def get_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
         """One article, with its body as sanitized HTML (404 if the caller may not read it)."""
         return await service.access_article(caller(request), slug)

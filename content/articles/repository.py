@@ -170,3 +170,9 @@ _LIST_COLUMNS = (
     Article.created_at,
     Article.cover_asset_id,
 )
+
+
+async def version() -> str:
+    """Changes whenever an article is created, changed, published, archived or deleted."""
+    rows = await Article.raw("SELECT count(*) AS n, max(updated_at) AS at FROM articles")
+    return f"{rows[0]['n']}:{rows[0]['at']}"

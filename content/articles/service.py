@@ -522,3 +522,9 @@ def _article(row: ArticleRow, *, editorial: bool) -> Article:
         if editorial
         else None,
     )
+
+
+async def articles_version() -> str:
+    """A validator of every answer about articles (any change to any article changes it; the
+    caller's view is added by whoever derives a tag from it)."""
+    return await repository.version()

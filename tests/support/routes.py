@@ -69,6 +69,25 @@ class TestController(Controller):
         raise errors.Conflict()
 
 
+VERSIONED = {"version": "1", "rendered": 0}
+"""The version of /test/versioned's data, and how many times its handler ran."""
+
+
+async def _test_version(scope: object) -> str:
+    return str(VERSIONED["version"])
+
+
+class VersionedController(Controller):
+    """A route whose ETag comes from a version, not from its rendered body."""
+
+    path = "/test/versioned"
+
+    @get("/", opt=access(PUBLIC, etag=_test_version))
+    async def versioned(self) -> dict[str, object]:
+        VERSIONED["rendered"] = int(VERSIONED["rendered"]) + 1
+        return {"version": VERSIONED["version"]}
+
+
 HOLDING = {"now": 0}
 """How many /test/hold requests are inside their transaction."""
 
@@ -96,4 +115,4 @@ class HoldController(Controller):
         return await _hold(ms / 1000)
 
 
-TEST_ROUTES = [TestController, HoldController]
+TEST_ROUTES = [TestController, HoldController, VersionedController]
