@@ -11,7 +11,8 @@ What only the server can see is handled here, the rest in the ASGI middleware:
   request on the connection set — a transaction above all — is inherited (cpython#140947:
   after a large body, uvicorn re-arms reading from inside the request task, and the next
   request's task is created in a copy of that task's context);
-- `X-Forwarded-For` is believed only from `CTN_TRUSTED_PROXIES`.
+- `X-Forwarded-For` is believed only from `CTN_TRUSTED_PROXIES`;
+- responses leave at once (TCP_NODELAY), whatever the number of worker processes.
 
 Stalled or slow request bodies are bounded in `backend.middleware` (`408`, connection closed).
 """
@@ -19,6 +20,8 @@ Stalled or slow request bodies are bounded in `backend.middleware` (`408`, conne
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from typing import Any
 
 import h11
@@ -104,6 +107,7 @@ class HardenedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn narrows the type the same way
         super().connection_made(transport)
+        _no_delay(transport)
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
@@ -163,6 +167,16 @@ class HardenedH11Protocol(H11Protocol):
             self.logger.info("request headers not received in time; closing the connection")
             self.transport.write(REQUEST_TIMEOUT)
             self.transport.close()
+
+
+def _no_delay(transport: asyncio.Transport) -> None:
+    """Send each response at once (TCP_NODELAY). asyncio sets it only on sockets whose
+    protocol number says TCP; the listening socket uvicorn creates for `--workers N` says 0,
+    so every response then waited ~40 ms for the client's delayed ACK (Nagle)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def configure(settings: Settings) -> None:

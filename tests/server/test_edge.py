@@ -79,3 +79,38 @@ def test_trusted_proxies_must_be_addresses_or_networks() -> None:
     ]
     with pytest.raises(SettingsError, match="CTN_TRUSTED_PROXIES"):
         load_settings({"CTN_TRUSTED_PROXIES": "proxy.example"})
+
+
+async def test_responses_leave_at_once_on_the_socket_several_workers_share() -> None:
+    """`ctn serve --workers N` has uvicorn bind the listening socket itself, with a protocol
+    number of 0, and asyncio then leaves Nagle's algorithm on: every response waited ~40 ms
+    for the client's delayed ACK. The protocol sets TCP_NODELAY on every connection."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from backend.server import HardenedH11Protocol
+    from tests.conftest import free_port
+
+    async def app(scope: dict, receive: object, send: object) -> None:  # pragma: no cover
+        raise AssertionError("no request is sent")
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), http=HardenedH11Protocol)
+    listening = config.bind_socket()  # as uvicorn does for several workers
+    assert listening.proto == 0
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        _, writer = await asyncio.open_connection("127.0.0.1", config.port)
+        while not server.server_state.connections:
+            await asyncio.sleep(0.01)
+        (connection,) = server.server_state.connections
+        accepted = connection.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        writer.close()
+    finally:
+        server.should_exit = True
+        await serving
