@@ -54,8 +54,13 @@ async def delete_codes(codes: set[str]) -> None:
 
 
 async def get(code: str) -> UnitRow | None:
-    row = await AdministrativeUnit.select().where(AdministrativeUnit.code == code).first()
-    return None if row is None else msgspec.convert(row, UnitRow)
+    # Fixed SQL: one of the hottest reads; Piccolo's query building was half its cost.
+    rows = await AdministrativeUnit.raw(
+        "SELECT code, name, name_folded, division_type, codename, province_code, province_name"
+        " FROM administrative_units WHERE code = {}",
+        code,
+    )
+    return msgspec.convert(rows[0], UnitRow) if rows else None
 
 
 async def page(
