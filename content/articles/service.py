@@ -24,6 +24,7 @@ import msgspec
 from backend.access import Principal, Role
 from backend.audit.service import do_record
 from backend.errors import PermissionDenied
+from backend.http.etag import VersionCache
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
 from backend.identity.service import list_agencies
 from backend.settings import Settings
@@ -278,6 +279,7 @@ async def do_create_article(
         slug = await _free_slug(slugify(data.title))
     now = _now()
     try:
+        await _version.changed()
         row = await repository.insert(
             ArticleRow(
                 id=uuid.uuid4(),
@@ -357,6 +359,7 @@ async def do_update_article(
     values = {k: v for k, v in values.items() if k in changed or k in _DERIVED}
     values |= {"updated_by": editor.id, "content_edited_by": editor.id, "updated_at": _now()}
     try:
+        await _version.changed()
         updated = await repository.update_if(row.id, ArticleStatus.DRAFT, values)
     except SlugTaken:
         raise ArticleSlugTaken() from None
@@ -416,6 +419,7 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
     if row.cover_asset_id is not None:
         await check_cover(settings, None, row.cover_asset_id)
     now = _now()
+    await _version.changed()
     updated = await repository.update_if(
         row.id,
         ArticleStatus.DRAFT,
@@ -448,6 +452,7 @@ async def do_archive_article(principal: Principal | None, slug: str) -> Article:
     if row.status != ArticleStatus.PUBLISHED:
         raise ArticleNotArchivable(status=row.status)
     now = _now()
+    await _version.changed()
     updated = await repository.update_if(
         row.id,
         ArticleStatus.PUBLISHED,
@@ -524,7 +529,11 @@ def _article(row: ArticleRow, *, editorial: bool) -> Article:
     )
 
 
+# Read at most once a second per process; this process's own writes forget it at commit.
+_version = VersionCache(seconds=1)
+
+
 async def articles_version() -> str:
     """A validator of every answer about articles (any change to any article changes it; the
     caller's view is added by whoever derives a tag from it)."""
-    return await repository.version()
+    return await _version.get(repository.version)

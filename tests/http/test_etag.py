@@ -63,3 +63,25 @@ async def test_articles_revalidate_to_304_until_an_article_changes(
     assert created.status_code == 201, created.text
     after = await client.get("/api/v1/articles", headers={"If-None-Match": etag})
     assert after.status_code == 200
+
+
+async def test_a_cached_version_is_read_once_a_period_and_forgotten_on_change(
+    committed: None,
+) -> None:
+    from backend.db import unit_of_work
+    from backend.http.etag import VersionCache
+
+    reads: list[int] = []
+
+    async def read() -> str:
+        reads.append(1)
+        return str(len(reads))
+
+    cache = VersionCache(seconds=3600)
+    assert await cache.get(read) == "1"
+    assert await cache.get(read) == "1"  # within the period: not read again
+    async with unit_of_work():
+        await cache.changed()
+        assert await cache.get(read) == "2"  # this unit sees its own change
+        assert await cache.get(read) == "2"
+    assert await cache.get(read) == "3"  # and it is forgotten again once committed
