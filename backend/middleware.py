@@ -78,8 +78,10 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        if has_body(scope):
+            receive = bounded_receive(receive, self.body_timeout)
         try:
-            await self.app(scope, bounded_receive(receive, self.body_timeout), send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             fields: dict[str, Any] = {
                 "method": scope["method"],

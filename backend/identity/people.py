@@ -29,11 +29,11 @@ from backend.settings import Settings
 async def get_me(principal: Principal, settings: Settings, session_token: str | None) -> Me:
     """The caller's profile, with only the grants the request honours (a weak sign-in's
     staff roles are left out), and the CSRF token of a web session."""
-    person = await repository.person_by_id(principal.id)
-    if person is None:
+    found = await repository.person_with_grants(principal.id)
+    if found is None:
         raise PersonNotFound()
-    grants = [_role_info(g) for g in await repository.grants_of(principal.id)]
-    grants = [g for g in grants if g.role in principal.roles]
+    person, granted = found
+    grants = [_role_info(g) for g in granted if g.role in principal.roles]
     return Me(
         id=person.id,
         full_name=person.full_name,

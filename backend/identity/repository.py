@@ -256,6 +256,27 @@ async def grants_of(person_id: uuid.UUID) -> list[GrantRow]:
     return [msgspec.convert(row, GrantRow) for row in rows]
 
 
+async def person_with_grants(person_id: uuid.UUID) -> tuple[PersonRow, list[GrantRow]] | None:
+    """A person and their grants (with unit names), in one round trip (GET /api/v1/me)."""
+    rows = await Person.raw(
+        "SELECT p.*, COALESCE((SELECT json_agg(json_build_object("
+        " 'role', g.role, 'agency', g.agency, 'agency_name', a.name,"
+        " 'police_unit', g.police_unit, 'police_unit_name', u.name,"
+        " 'communes', g.communes, 'granted_at', g.granted_at) ORDER BY g.role)"
+        " FROM role_grants g"
+        " LEFT JOIN agencies a ON a.code = g.agency"
+        " LEFT JOIN police_units u ON u.code = g.police_unit"
+        " WHERE g.person = p.id), '[]'::json) AS grants"
+        " FROM persons p WHERE p.id = {}",
+        person_id,
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    grants = msgspec.json.decode(row.pop("grants"), type=list[GrantRow])
+    return msgspec.convert(row, PersonRow), grants
+
+
 async def upsert_grant(
     person_id: uuid.UUID,
     role: str,

@@ -182,3 +182,17 @@ async def test_idempotency_keys_belong_to_the_person(client: httpx.AsyncClient) 
     assert first.json()["value"] == 1
     assert second.json()["value"] == 2  # another person's request, not a replay
     assert "idempotent-replayed" not in second.headers
+
+
+async def test_me_shows_every_grant_with_its_units_names_and_communes(
+    client: httpx.AsyncClient,
+) -> None:
+    person = await create_person(Role.POLICE_OFFICER, Role.WELFARE_OFFICER, communes=("05443",))
+    me = (await client.get("/api/v1/me", headers=await bearer_for(person))).json()
+    by_role = {grant["role"]: grant for grant in me["grants"]}
+    assert sorted(by_role) == ["police_officer", "welfare_officer"]
+    police = by_role["police_officer"]
+    assert police["police_unit"] == {"code": "TEST-POLICE", "name": "Đơn vị TEST-POLICE"}
+    assert police["granted_at"]
+    assert by_role["welfare_officer"]["communes"] == ["05443"]
+    assert me["police_units"] == [{"code": "TEST-POLICE", "name": "Đơn vị TEST-POLICE"}]
