@@ -200,19 +200,11 @@ def check_path_and_query(scope: Scope) -> None:
     if "\x00" in scope.get("path", ""):
         raise nul_character("$", "path")
     query = scope.get("query_string", b"")
-    if not query:
-        return
-    try:
-        pairs = parse_qsl(
-            query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
-        )
-    except UnicodeDecodeError:
-        raise BadRequest(
+    if query:
+        invalid = BadRequest(
             "Chuỗi truy vấn không phải UTF-8 hợp lệ.", "The query string is not valid UTF-8."
-        ) from None
-    for name, value in pairs:
-        if "\x00" in name or "\x00" in value:
-            raise nul_character(name.replace("\x00", ""), "query")
+        )
+        check_pairs(query, "query", invalid)
 
 
 def check_body(content_type: str | None, body: bytes) -> None:
@@ -266,17 +258,24 @@ def _nul_path(value: Any, path: str) -> str | None:
 
 
 def check_form(body: bytes) -> None:
+    invalid = MalformedBody(
+        "Nội dung biểu mẫu không phải UTF-8 hợp lệ.", "The form body is not valid UTF-8."
+    )
+    check_pairs(body, "body", invalid)
+
+
+def check_pairs(encoded: bytes, source: str, invalid: AppError) -> None:
+    """URL-encoded pairs (a query string, a form): `invalid` unless they decode as UTF-8, and
+    a problem naming the field whose name or value holds a NUL character."""
     try:
         pairs = parse_qsl(
-            body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
+            encoded.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict"
         )
     except UnicodeDecodeError:
-        raise MalformedBody(
-            "Nội dung biểu mẫu không phải UTF-8 hợp lệ.", "The form body is not valid UTF-8."
-        ) from None
+        raise invalid from None
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
-            raise nul_character(name.replace("\x00", ""), "body")
+            raise nul_character(name.replace("\x00", ""), source)
 
 
 def nul_character(field: str, source: str) -> ValidationFailed:
