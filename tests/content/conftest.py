@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,7 +15,7 @@ import httpx
 import msgspec
 import pytest
 
-from tests.conftest import TEST_SECRET_KEY, free_port
+from tests.conftest import free_port
 
 
 @pytest.fixture(scope="session")
@@ -169,48 +165,14 @@ def serve_app(
     """`python -m backend serve` on a free port until the block ends (SIGTERM, then kill).
     Access tokens made by `tests.support.auth` are valid there."""
     from backend.settings import load_settings
+    from tests.identity.conftest import running_server
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CTN_", "PYTEST_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        CTN_DATA_DIR=str(tmp / "data"),
-        CTN_SECRET_KEY=TEST_SECRET_KEY,
-        CTN_DEV_IDP="1",
-        # The issuer the test process signs access tokens with (tests.support.auth).
-        CTN_PUBLIC_URL=load_settings().base_url,
-        CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
-        CTN_DB_POOL_MIN="0",
-        **(extra_env or {}),
-    )
-    log_path = tmp / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve", "--port", str(port), "--allow-dev-idp"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    # The issuer the test process signs access tokens with (tests.support.auth).
+    env = {"CTN_PUBLIC_URL": load_settings().base_url, **(extra_env or {})}
+    with running_server(tmp, database_url, env) as server:
+        yield ServedApp(
+            url=server.url, pid=server.pid, media_dir=tmp / "data" / "media", log=server.log
         )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ctn serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield ServedApp(url=url, pid=process.pid, media_dir=tmp / "data" / "media", log=log_path)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ class LiveServer:
     url: str
     security_log: Path
     log: Path
+    pid: int = 0
 
     @property
     def issuer(self) -> str:
@@ -57,8 +58,8 @@ def running_server(
         CTN_MOBILE_REDIRECT_URIS=f"{APP_REDIRECT},vn.test.ctn:/other",
         CTN_SECURITY_LOG=str(tmp / "security.jsonl"),
         CTN_DB_POOL_MIN="0",
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})  # the caller's settings win over these defaults
     log_path = tmp / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -78,7 +79,9 @@ def running_server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"ctn serve did not start:\n{log_path.read_text()}")
             time.sleep(0.2)
-        yield LiveServer(url=url, security_log=tmp / "security.jsonl", log=log_path)
+        yield LiveServer(
+            url=url, security_log=tmp / "security.jsonl", log=log_path, pid=process.pid
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         try:
