@@ -54,8 +54,36 @@ class JsonFormatter(logging.Formatter):
         return _encoder.encode(entry).decode()
 
 
+_direct: dict[str, Any] = {"stream": None}
+"""Where `access_line` writes when logging is configured by `configure_logging`."""
+
+
+def access_line(logger: logging.Logger, **fields: Any) -> None:
+    """One access-log line: the same JSON object the formatter would write, encoded once and
+    written straight to the log stream (the logging module's record, formatter and handler
+    chain was ~5 % of a cheap request's CPU). Where logging was set up otherwise (tests
+    capturing records), it goes through the logging module."""
+    stream = _direct["stream"]
+    if stream is None or not logger.isEnabledFor(logging.INFO):
+        log_fields(logger, logging.INFO, "request", **fields)
+        return
+    entry: dict[str, Any] = {
+        "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "level": "info",
+        "logger": logger.name,
+        "msg": "request",
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        entry["request_id"] = request_id
+    entry.update(fields)
+    stream.write(_encoder.encode(entry).decode() + "\n")
+    stream.flush()
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send every logger (ours, uvicorn's, procrastinate's) through the JSON formatter."""
+    _direct["stream"] = sys.stdout
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -28,7 +28,7 @@ from backend.errors import (
     ServerBusy,
     ValidationFailed,
 )
-from backend.logs import log_fields, request_id_var
+from backend.logs import access_line, request_id_var
 
 # Plain ASGI types: our middleware reads and writes raw messages, which Litestar's TypedDict
 # unions make needlessly hard to type-check.
@@ -93,7 +93,7 @@ class RequestContextMiddleware:
                 client = scope.get("client")
                 fields["client"] = client[0] if client else None
                 fields["user_agent"] = header(scope, b"user-agent")
-            log_fields(access_log, logging.INFO, "request", **fields)
+            access_line(access_log, **fields)
             request_id_var.reset(token)
 
 
