@@ -67,14 +67,26 @@ async def page(
     *, after_code: str | None, limit: int, folded_query: str | None, division_type: str | None
 ) -> list[UnitRow]:
     """Units ordered by code, strictly after `after_code` (keyset pagination)."""
-    query = AdministrativeUnit.select().order_by(AdministrativeUnit.code).limit(limit)
+    # Fixed SQL fragments (a hot list): Piccolo's query building was a third of its cost.
+    conditions: list[str] = []
+    args: list[object] = []
     if after_code is not None:
-        query = query.where(AdministrativeUnit.code > after_code)
+        conditions.append("code > {}")
+        args.append(after_code)
     if folded_query:
-        query = query.where(AdministrativeUnit.name_folded.ilike(f"%{_escape_like(folded_query)}%"))
+        conditions.append("name_folded ILIKE {}")
+        args.append(f"%{_escape_like(folded_query)}%")
     if division_type:
-        query = query.where(AdministrativeUnit.division_type == division_type)
-    return [msgspec.convert(row, UnitRow) for row in await query]
+        conditions.append("division_type = {}")
+        args.append(division_type)
+    rows = await AdministrativeUnit.raw(
+        "SELECT code, name, name_folded, division_type, codename, province_code, province_name"
+        f" FROM administrative_units WHERE {' AND '.join(conditions) or 'TRUE'}"
+        " ORDER BY code LIMIT {}",
+        *args,
+        limit,
+    )
+    return [msgspec.convert(row, UnitRow) for row in rows]
 
 
 async def count(province_code: str) -> int:

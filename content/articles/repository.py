@@ -10,8 +10,6 @@ from typing import Any
 
 import msgspec
 from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyped]  # asyncpg ships no type information
-from piccolo.columns.combination import WhereRaw
-from piccolo.query.methods.select import Select
 
 from content.articles.tables import Article
 
@@ -112,19 +110,6 @@ async def update_if(
     return _row(rows[0]) if rows else None
 
 
-def _visible(visibility: Visibility) -> Any:
-    condition: Any = (Article.status == "published") & (Article.audience == "public")
-    if visibility.internal:
-        condition = condition | ((Article.status == "published") & (Article.audience == "internal"))
-    if visibility.agencies:
-        condition = condition | (
-            (Article.status == "published")
-            & (Article.audience == "agencies")
-            & WhereRaw("agencies && {}::varchar[]", sorted(visibility.agencies))
-        )
-    return condition
-
-
 async def page(
     visibility: Visibility,
     *,
@@ -137,19 +122,33 @@ async def page(
     """Articles of `status` the caller may see, newest first: published and archived ones by
     publication time, drafts by creation time; `folded_terms` must all appear in the folded
     title, summary or body."""
-    sort = Article.created_at if status == "draft" else Article.published_at
-    query: Select[Any] = Article.select(*_LIST_COLUMNS).where(Article.status == status)
+    # Fixed SQL fragments (a hot list): Piccolo's query building was a third of its cost.
+    sort = "created_at" if status == "draft" else "published_at"
+    conditions = ["status = {}"]
+    args: list[object] = [status]
     if not visibility.everything:
-        query = query.where(_visible(visibility))
+        seen = ["audience = 'public'"]
+        if visibility.internal:
+            seen.append("audience = 'internal'")
+        if visibility.agencies:
+            seen.append("(audience = 'agencies' AND agencies && {}::varchar[])")
+            args.append(sorted(visibility.agencies))
+        conditions.append(f"status = 'published' AND ({' OR '.join(seen)})")
     if topic:
-        query = query.where(Article.topic == topic)
+        conditions.append("topic = {}")
+        args.append(topic)
     for term in folded_terms:
-        query = query.where(Article.search_text.like(f"%{_escape_like(term)}%"))
+        conditions.append("search_text LIKE {}")
+        args.append(f"%{_escape_like(term)}%")
     if after is not None:
         at, last_id = after
-        query = query.where((sort < at) | ((sort == at) & (Article.id < last_id)))
-    raws: list[dict[str, Any]] = await query.order_by(sort, Article.id, ascending=False).limit(
-        limit
+        conditions.append(f"({sort} < {{}} OR ({sort} = {{}} AND id < {{}}))")
+        args += [at, at, last_id]
+    raws: list[dict[str, Any]] = await Article.raw(
+        f"SELECT {_LIST_COLUMNS} FROM articles WHERE {' AND '.join(conditions)}"
+        f" ORDER BY {sort} DESC, id DESC LIMIT {{}}",
+        *args,
+        limit,
     )
     return [msgspec.convert(raw, ArticleListRow) for raw in raws]
 
@@ -159,17 +158,8 @@ def _escape_like(term: str) -> str:
 
 
 _LIST_COLUMNS = (
-    Article.id,
-    Article.slug,
-    Article.title,
-    Article.summary,
-    Article.topic,
-    Article.byline,
-    Article.audience,
-    Article.status,
-    Article.published_at,
-    Article.created_at,
-    Article.cover_asset_id,
+    "id, slug, title, summary, topic, byline, audience, status, published_at, created_at,"
+    " cover_asset_id"
 )
 
 
