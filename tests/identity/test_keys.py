@@ -162,3 +162,34 @@ async def test_not_before_and_the_maximum_lifetime_are_enforced(
 def _family_of(headers: dict[str, str]) -> str:
     token = headers["Authorization"].split()[1]
     return str(jwt.decode(token, keys._ring.verifying[kid_of(headers)]).claims["fam"])
+
+
+async def test_a_token_verified_before_is_still_checked_for_expiry_and_its_key(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process remembers which signatures it has checked; the rest is checked each time."""
+    settings = load_settings()
+    person = await create_person()
+    async with unit_of_work():
+        pair = await do_issue_tokens(settings, person)
+    claims = await keys.verify_access_token(settings, pair.access_token)
+    assert pair.access_token in keys._verified  # the signature check is remembered
+    later = time.time() + settings.access_token_minutes * 60 + 120
+    monkeypatch.setattr(keys.time, "time", lambda: later)
+    with pytest.raises(InvalidToken):  # TokenExpired is an InvalidToken
+        await keys.verify_access_token(settings, pair.access_token)
+    monkeypatch.undo()
+    # A key that is no longer ours no longer verifies a remembered token.
+    kid = jws.extract_compact(pair.access_token.encode()).headers()["kid"]
+    removed = keys._ring.verifying.pop(kid)
+    try:
+        monkeypatch.setattr(keys, "_ensure_loaded", _no_reload)
+        with pytest.raises(InvalidToken):
+            await keys.verify_access_token(settings, pair.access_token)
+    finally:
+        keys._ring.verifying[kid] = removed
+    assert claims["sub"] == str(person)
+
+
+async def _no_reload(settings: Settings, force: bool = False) -> None:
+    return None
