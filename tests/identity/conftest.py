@@ -43,7 +43,10 @@ class LiveServer:
 
 @contextlib.contextmanager
 def running_server(
-    tmp: Path, database_url: str, extra_env: dict[str, str] | None = None
+    tmp: Path,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[LiveServer]:
     """`ctn serve --allow-dev-idp` on a free port of this machine, until the block ends."""
     port = free_port()
@@ -63,7 +66,16 @@ def running_server(
     log_path = tmp / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve", "--port", str(port), "--allow-dev-idp"],
+            [
+                sys.executable,
+                "-m",
+                "backend",
+                "serve",
+                "--port",
+                str(port),
+                "--allow-dev-idp",
+                *args,
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -80,10 +80,12 @@ def request_head(
 
 
 @contextlib.contextmanager
-def serving(tmp: Path, database_url: str, **env: str) -> Iterator[LiveServer]:
-    """`ctn serve` with the given settings (`ctn_http_body_timeout_seconds="2"`, ...)."""
+def serving(tmp: Path, database_url: str, *, workers: int = 1, **env: str) -> Iterator[LiveServer]:
+    """`ctn serve --workers N` with the given settings (`ctn_http_body_timeout_seconds="2"`)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    with running_server(tmp, database_url, {k.upper(): v for k, v in env.items()}) as server:
+    settings = {k.upper(): v for k, v in env.items()}
+    args = ("--workers", str(workers))
+    with running_server(tmp, database_url, settings, args) as server:
         yield server
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.identity.conftest import bearer, mobile_tokens
 from tests.server.conftest import RawConnection, request_head, serving
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 async def test_large_and_small_requests_alternate_on_one_keep_alive_connection(
-    tmp_path: Path, live_database: str, committed: None
+    tmp_path: Path, live_database: str, committed: None, workers: int
 ) -> None:
-    with serving(tmp_path, live_database) as server:
+    with serving(tmp_path, live_database, workers=workers) as server:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=server.url, timeout=20, limits=limits) as http:
             tokens = await mobile_tokens(http)

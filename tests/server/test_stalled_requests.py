@@ -12,6 +12,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.identity.conftest import bearer, mobile_tokens
 from tests.server.conftest import RawConnection, request_head, serving
@@ -66,10 +67,13 @@ async def test_stalled_senders_on_public_routes_do_not_starve_signed_in_requests
                 connection.close()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 async def test_headers_that_never_complete_get_408_and_the_connection_is_closed(
-    tmp_path: Path, live_database: str
+    tmp_path: Path, live_database: str, workers: int
 ) -> None:
-    with serving(tmp_path, live_database, ctn_http_header_timeout_seconds="2") as server:
+    with serving(
+        tmp_path, live_database, workers=workers, ctn_http_header_timeout_seconds="2"
+    ) as server:
         silent = await RawConnection.open(server.url)  # connects, sends nothing
         partial = await RawConnection.open(server.url)
         await partial.send(b"GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\n")
