@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from backend import db, domains, openapi, security_events, server
+from backend.console import shell as console
 from backend.devidp.service import do_ensure_key
 from backend.errors import UnsupportedMediaType
 from backend.http.etag import ETagMiddleware
@@ -107,7 +108,12 @@ def create_app(
         return settings
 
     app = Litestar(
-        route_handlers=[*domains.route_handlers(dev_idp=settings.dev_idp), *extra_route_handlers],
+        route_handlers=[
+            *domains.route_handlers(dev_idp=settings.dev_idp),
+            *console.router(settings),
+            *extra_route_handlers,
+        ],
+        template_config=console.template_config(),
         guards=[check_access],
         lifespan=[lifespan],
         dependencies={"settings": Provide(provide_settings, use_cache=True, sync_to_thread=False)},

@@ -35,6 +35,8 @@ class Domain:
     """Module of its background jobs (`tasks.py`)."""
     routes: tuple[str, ...] = ()
     """Its route handlers, "module:attribute" (a controller, or a list of them)."""
+    pages: str | None = None
+    """Module of its staff console pages (`pages.py`; see backend.console.shell)."""
     dev_only: bool = False
     """Routes mounted only with the development identity provider (`CTN_DEV_IDP=1`)."""
     demo: tuple[Demo, ...] = ()
@@ -58,12 +60,14 @@ DOMAINS: tuple[Domain, ...] = (
         "audit",
         piccolo_app="backend.audit.piccolo_app",
         routes=("backend.audit.endpoints:AuditController",),
+        pages="backend.audit.pages",
     ),
     Domain(
         "geo",
         piccolo_app="backend.geo.piccolo_app",
         tasks="backend.geo.tasks",
         routes=("backend.geo.endpoints:AdministrativeUnitController",),
+        pages="backend.geo.pages",
         demo=(Demo("administrative units", "seed.demo:administrative_units"),),
     ),
     Domain(
@@ -71,6 +75,7 @@ DOMAINS: tuple[Domain, ...] = (
         piccolo_app="backend.identity.piccolo_app",
         tasks="backend.identity.tasks",
         routes=("backend.identity.endpoints:ROUTE_HANDLERS",),
+        pages="backend.identity.pages",
         demo=(
             Demo("agencies, police units and people of every role", "seed.identity:seed_people"),
         ),
@@ -104,6 +109,7 @@ DOMAINS: tuple[Domain, ...] = (
             "content.endpoints:MediaObjectController",
             "content.articles.endpoints:ArticleController",
         ),
+        pages="content.pages",
         demo=(
             Demo(
                 "media and articles (a short video transcoded, articles for every audience)",
@@ -133,6 +139,10 @@ def route_handlers(*, dev_idp: bool) -> list[Any]:
             found = _resolve(path)
             handlers.extend(found if isinstance(found, list | tuple) else [found])
     return handlers
+
+
+def page_modules() -> list[str]:
+    return [d.pages for d in DOMAINS if d.pages]
 
 
 def demo_steps() -> list[tuple[str, Callable[[Settings], Awaitable[object]]]]:

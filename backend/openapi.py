@@ -49,8 +49,8 @@ from litestar.static_files import create_static_files_router
 
 from backend import errors
 from backend.access import PUBLIC, Rule, access
-from backend.identity.guard import CSRF_COOKIE, SESSION_COOKIE
 from backend.identity.schemas import RevokeRequest, TokenRequest
+from backend.identity.service import CSRF_COOKIE, SESSION_COOKIE
 from backend.problems import PROBLEM_MEDIA_TYPE
 
 if TYPE_CHECKING:

@@ -21,12 +21,6 @@ from backend.http.pagination import PageRequest, decode_cursor, encode_cursor, p
 from backend.identity import errors as identity_errors
 from backend.identity import keys, service
 from backend.identity.errors import IdTokenError, SignInRefused, UnsupportedGrantType
-from backend.identity.guard import (
-    CSRF_COOKIE,
-    LOGIN_COOKIE,
-    SESSION_COOKIE,
-    cookie_is_secure,
-)
 from backend.identity.oidc import client_jwks, get_client
 from backend.identity.schemas import (
     Agency,
@@ -42,6 +36,12 @@ from backend.identity.schemas import (
     RoleInfo,
     TokenPair,
     TokenRequest,
+)
+from backend.identity.sessions import (
+    CSRF_COOKIE,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    cookie_is_secure,
 )
 from backend.problems import validation_failed
 from backend.settings import Settings

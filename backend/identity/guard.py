@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -23,20 +22,12 @@ from backend.access import Principal, Rule, caller
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.identity import service
 from backend.identity.errors import CsrfFailed, InvalidToken
+from backend.identity.sessions import SESSION_COOKIE
 from backend.middleware import ASGIApp, Receive, Scope, Send, handler_opt, header
 from backend.settings import Settings
 
-SESSION_COOKIE = "ctn_session"
-CSRF_COOKIE = "ctn_csrf"
-LOGIN_COOKIE = "ctn_login"
 CSRF_HEADER = b"x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def cookie_is_secure(settings: Settings) -> bool:
-    """Secure cookies everywhere but on a local development address."""
-    host = urlsplit(settings.base_url).hostname or ""
-    return host not in ("localhost", "127.0.0.1", "::1")
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

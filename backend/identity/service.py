@@ -31,11 +31,15 @@ from backend.identity.people import (
 )
 from backend.identity.purge import do_purge_expired
 from backend.identity.sessions import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
     authenticate_bearer,
     authenticate_session,
     check_csrf,
+    cookie_is_secure,
     do_backchannel_logout,
     do_sign_out,
+    do_sign_out_everywhere,
     end_session_url,
 )
 from backend.identity.signin import (
@@ -52,7 +56,9 @@ from backend.identity.tokens import do_issue_tokens, do_redeem_handoff_code, do_
 from backend.settings import Settings
 
 __all__ = [
+    "CSRF_COOKIE",
     "LOGIN_FLOW_MINUTES",
+    "SESSION_COOKIE",
     "MobileHandoff",
     "access_people",
     "app_error_redirect",
@@ -64,6 +70,7 @@ __all__ = [
     "check_provider_answers",
     "check_secret_opens_signing_key",
     "consume_login_flow",
+    "cookie_is_secure",
     "do_backchannel_logout",
     "do_finish_sign_in",
     "do_grant_role",
@@ -74,6 +81,7 @@ __all__ = [
     "do_refresh",
     "do_revoke_role",
     "do_sign_out",
+    "do_sign_out_everywhere",
     "do_upsert_agency",
     "do_upsert_police_unit",
     "end_session_url",

@@ -13,7 +13,7 @@ import hmac
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from backend.access import STAFF_ROLES, Principal, Role
 from backend.audit.service import do_record
@@ -25,10 +25,19 @@ from backend.identity.repository import PrincipalRow
 from backend.settings import Settings
 
 SESSION_HOURS = 12
+SESSION_COOKIE = "ctn_session"
+CSRF_COOKIE = "ctn_csrf"
+LOGIN_COOKIE = "ctn_login"
 TOUCH_EVERY = timedelta(seconds=30)
 
 
 # --- web sessions --------------------------------------------------------------------------------
+
+
+def cookie_is_secure(settings: Settings) -> bool:
+    """Secure cookies everywhere but on a local development address."""
+    host = urlsplit(settings.base_url).hostname or ""
+    return host not in ("localhost", "127.0.0.1", "::1")
 
 
 def csrf_token_for(settings: Settings, session_token: str) -> str:
@@ -151,6 +160,22 @@ async def do_sign_out(principal: Principal, refresh_token: str | None = None) ->
     if family_id is not None:
         await repository.revoke_families(now, "logout", family_id=family_id)
     await _record_sign_out(principal, "web" if principal.via == "session" else "mobile")
+
+
+async def do_sign_out_everywhere(principal: Principal) -> int:
+    """End every web session and every app sign-in (refresh family) of the caller, on all
+    their devices; their access tokens stop at once. Returns how many were ended; audited."""
+    now = datetime.now(UTC)
+    ended = await repository.revoke_web_sessions(now, person_id=principal.id)
+    ended += await repository.revoke_families(now, "logout_everywhere", person_id=principal.id)
+    await do_record(
+        "auth.sign_out_everywhere",
+        actor_id=str(principal.id),
+        object_type="person",
+        object_id=str(principal.id),
+        details={"ended": ended},
+    )
+    return ended
 
 
 async def _record_sign_out(principal: Principal, client: str) -> None:

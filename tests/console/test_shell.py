@@ -1,0 +1,89 @@
+"""The console's shell over real HTTP: landing, who gets a console, language, sign-out, errors
+as pages, assets served by the app."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.access import Role
+from backend.db import unit_of_work
+from backend.identity import repository
+from backend.identity.service import do_grant_role
+from tests.identity.conftest import CITIZEN, web_sign_in
+
+STAFF = "019083071111"  # the demo system administrator
+
+
+async def grant(personal_id: str, role: Role) -> None:
+    async with unit_of_work():
+        person = await repository.person_by_personal_id(personal_id)
+        assert person is not None
+        await do_grant_role(person.id, role, granted_by=None, reason="test")
+
+
+async def test_the_landing_page_offers_sign_in_and_comes_back(http: httpx.AsyncClient) -> None:
+    page = await http.get("/console/", params={"next": "/console/articles?status=draft"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="vi">' in page.text
+    assert "return_to=%2Fconsole%2Farticles%3Fstatus%3Ddraft" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    # Elsewhere is never a place to come back to.
+    page = await http.get("/console/", params={"next": "https://evil.example/"})
+    assert "/auth/login?return_to=%2Fconsole%2F&quot;" in page.text or (
+        'href="/auth/login?return_to=%2Fconsole%2F"' in page.text
+    )
+
+
+async def test_a_citizen_gets_no_console(http: httpx.AsyncClient) -> None:
+    await web_sign_in(http, CITIZEN, return_to="/console/")
+    page = await http.get("/console/")
+    assert page.status_code == 403
+    assert "chỉ dành cho cán bộ" in page.text
+
+
+async def test_staff_get_their_home_and_menu(http: httpx.AsyncClient) -> None:
+    await web_sign_in(http, STAFF, return_to="/console/")
+    await grant(STAFF, Role.SYSTEM_ADMIN)
+    page = await http.get("/console/")
+    assert page.status_code == 200, page.text
+    assert 'role="banner"' in page.text and '<main id="main"' in page.text
+
+
+async def test_the_language_switch_persists(http: httpx.AsyncClient) -> None:
+    switched = await http.get("/console/lang/en", params={"next": "/console/"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/console/"
+    page = await http.get("/console/")
+    assert '<html lang="en">' in page.text
+    assert "Sign in with your national digital identity" in page.text
+
+
+async def test_sign_out_needs_the_csrf_token_and_clears_the_session(
+    http: httpx.AsyncClient,
+) -> None:
+    await web_sign_in(http, STAFF, return_to="/console/")
+    refused = await http.post("/console/sign-out")
+    assert refused.status_code == 403
+    assert "text/html" in refused.headers["content-type"]
+    done = await http.post(
+        "/console/sign-out",
+        headers={"X-CSRF-Token": http.cookies["ctn_csrf"], "HX-Request": "true"},
+    )
+    assert done.status_code == 204
+    assert done.headers["HX-Redirect"]
+    assert (await http.get("/api/v1/me")).status_code == 401
+
+
+async def test_a_page_that_needs_sign_in_sends_to_the_landing_page(
+    http: httpx.AsyncClient,
+) -> None:
+    page = await http.post("/console/sign-out")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/console/?next=%2Fconsole%2Fsign-out"
+
+
+async def test_assets_are_served_by_the_app(http: httpx.AsyncClient) -> None:
+    for name in ("console.css", "console.js", "icon.svg"):
+        asset = await http.get(f"/console/static/{name}")
+        assert asset.status_code == 200, name
