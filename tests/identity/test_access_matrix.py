@@ -95,8 +95,11 @@ async def test_a_role_route_admits_its_role_and_refuses_another(
     assert ok.status_code not in (401, 403), (allowed, ok.text)
     refused = await matrix_client.request(method, url, headers=await auth_headers(denied), json={})
     assert refused.status_code == 403, (denied, refused.text)
-    assert refused.json()["code"] == "permission_denied"
     anonymous = await matrix_client.request(method, url, json={})
+    if path.startswith("/console/"):
+        assert_console_refusal(refused, anonymous)
+        return
+    assert refused.json()["code"] == "permission_denied"
     assert anonymous.status_code == 401
 
 
@@ -106,10 +109,23 @@ async def test_a_signed_in_route_admits_a_citizen_and_refuses_the_anonymous(
 ) -> None:
     url = concrete(path)
     anonymous = await matrix_client.request(method, url)
-    assert anonymous.status_code == 401
-    assert anonymous.json()["code"] == "not_authenticated"
+    if path.startswith("/console/"):
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"].startswith("/console/?next=")
+    else:
+        assert anonymous.status_code == 401
+        assert anonymous.json()["code"] == "not_authenticated"
     citizen = await matrix_client.request(method, url, headers=await auth_headers())
     assert citizen.status_code not in (401, 403), citizen.text
+
+
+def assert_console_refusal(refused: httpx.Response, anonymous: httpx.Response) -> None:
+    """A console page refuses as the API does, as a page: 403 for a role it does not admit;
+    an anonymous visitor is sent to the landing page to sign in (and come back)."""
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "permission_denied" in refused.text
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/console/?next=")
 
 
 def test_public_routes_are_the_expected_ones() -> None:
@@ -118,7 +134,8 @@ def test_public_routes_are_the_expected_ones() -> None:
         route
         for route in public
         if not re.match(
-            r"^\w+ /(health|auth|dev-idp|schema|test|media|api/v1/admin-units|api/v1/articles|api/v1/auth/token|api/v1/media/objects/)",
+            r"^\w+ /(health|auth|dev-idp|schema|test|media|api/v1/admin-units|api/v1/articles|api/v1/auth/token|api/v1/media/objects/)"
+            r"|^(GET|HEAD) /console(/lang/\{code:str\}|/static/\{file_path:path\})?$",
             route,
         )
     ]
