@@ -356,7 +356,8 @@ def _worker(settings: Settings, concurrency: int | None, queues: tuple[str, ...]
 @verbose_option
 def demo(host: str, port: int, data_dir: Path | None, reset: bool, verbose: bool) -> None:
     """Run everything on this machine: a private PostgreSQL, migrations, demo data, the
-    background worker and the API on http://HOST:PORT (OpenAPI at /schema)."""
+    background worker and the API on http://HOST:PORT (OpenAPI at /schema, staff console at
+    /console/)."""
     from backend.embedded import EmbeddedPostgres
 
     settings = _settings()
@@ -436,6 +437,7 @@ async def _demo(
     configure_logging(settings.log_level)
     click.echo(
         f"✔ C-ThaiNguyen is running on http://{host}:{port} (OpenAPI: /schema); Ctrl-C stops\n"
+        f"  staff console: {settings.base_url}/console/\n"
         f"  sign in: {settings.base_url}/auth/login"
         f" (demo people: {settings.base_url}/dev-idp/users;"
         f" a token: ctn dev token --as police_officer)\n"
