@@ -250,6 +250,17 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         return Redirect(landing, status_code=HTTP_303_SEE_OTHER)
     if error.status >= 500:
         log.error("console page failed", exc_info=exc)
+    if is_partial(request):
+        # A form's answer: the message goes to the page's status region (htmx's headers),
+        # the form stays as the person filled it.
+        return render(
+            request,
+            "console/error_fragment.html",
+            status=error.status,
+            error=error,
+            detail=error.detail(language_of(request)),
+            headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"},
+        )
     return render(
         request,
         "console/error.html",

@@ -66,6 +66,12 @@ async def test_sign_out_needs_the_csrf_token_and_clears_the_session(
     refused = await http.post("/console/sign-out")
     assert refused.status_code == 403
     assert "text/html" in refused.headers["content-type"]
+    assert "csrf_failed" in refused.text
+    # Sent by console.js: the message goes to the status region, the page stays.
+    partial = await http.post("/console/sign-out", headers={"HX-Request": "true"})
+    assert partial.status_code == 403
+    assert partial.headers["HX-Retarget"] == "#flash"
+    assert 'role="alert"' in partial.text and "<html" not in partial.text
     done = await http.post(
         "/console/sign-out",
         headers={"X-CSRF-Token": http.cookies["ctn_csrf"], "HX-Request": "true"},

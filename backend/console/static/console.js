@@ -3,7 +3,8 @@
 //  - every POST form is sent with the session's CSRF token (X-CSRF-Token, from the ctn_csrf
 //    cookie); the HTML answer replaces the form (data-swap="outer", the default), its inside
 //    (data-swap="inner") or the element named by data-target; data-swap="none" keeps the page;
-//    HX-Redirect navigates; a problem+json answer is shown in the page's status region;
+//    HX-Redirect navigates; HX-Retarget/HX-Reswap (an error's message) put the answer
+//    elsewhere, e.g. the page's status region; a problem+json answer is shown there too;
 //  - data-confirm="question" asks before sending;
 //  - data-preview="url" data-preview-target="#id" on a form: its fields are sent to url as the
 //    person types (debounced) and the answer shown in the target (Markdown preview);
@@ -80,6 +81,11 @@
       return;
     }
     var html = await response.text();
+    var retarget = response.headers.get("HX-Retarget");
+    if (retarget) {
+      target = document.querySelector(retarget);
+      mode = response.headers.get("HX-Reswap") === "innerHTML" ? "inner" : "outer";
+    }
     if (target) swap(target, html, mode);
   }
 
