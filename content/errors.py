@@ -201,9 +201,21 @@ class ArticleTransitionInvalid(Conflict):
 
 
 class ArticleNotPublishable(ArticleTransitionInvalid):
+    code = "article_not_in_review"
+    message_vi = "Chỉ xuất bản được bài viết đã gửi duyệt (đang chờ duyệt)."
+    message_en = "Only an article submitted for review can be published."
+
+
+class ArticleNotSubmittable(ArticleTransitionInvalid):
     code = "article_not_draft"
-    message_vi = "Chỉ xuất bản được bài viết đang ở trạng thái nháp."
-    message_en = "Only a draft article can be published."
+    message_vi = "Chỉ gửi duyệt được bài viết đang ở trạng thái nháp."
+    message_en = "Only a draft article can be submitted for review."
+
+
+class ArticleNotReturnable(ArticleTransitionInvalid):
+    code = "article_not_returnable"
+    message_vi = "Chỉ trả lại được bài viết đang chờ duyệt."
+    message_en = "Only an article in review can be returned to its author."
 
 
 class ArticleNotArchivable(ArticleTransitionInvalid):
@@ -214,8 +226,8 @@ class ArticleNotArchivable(ArticleTransitionInvalid):
 
 class ArticleNotEditable(Conflict):
     code = "article_not_editable"
-    message_vi = "Chỉ sửa được bài viết ở trạng thái nháp."
-    message_en = "Only a draft article can be edited."
+    message_vi = "Chỉ sửa được bài viết đang ở trạng thái nháp hoặc đang chờ duyệt."
+    message_en = "Only a draft or an article in review can be edited."
 
 
 class ArticleSelfPublish(PermissionDenied):

@@ -231,4 +231,5 @@ async def seed_articles(settings: Settings) -> None:
                 cover_asset_id=cover if spec.get("cover") else None,
             )
             await articles.do_create_article(settings, writer, draft)
+            await articles.do_submit_article(writer, spec["slug"])
             await articles.do_publish_article(settings, publisher, spec["slug"])

@@ -20,8 +20,10 @@ from content.articles.schemas import (
     Article,
     ArticleCreate,
     ArticlePage,
+    ArticleReturn,
     ArticleStatus,
     ArticleUpdate,
+    Audience,
 )
 
 AnyRequest = Request[Any, Any, Any]
@@ -62,13 +64,16 @@ class ArticleController(Controller):
         ] = None,
         status: Annotated[
             ArticleStatus,
-            QueryParameter(description="draft and archived: communications staff only"),
+            QueryParameter(description="draft, in_review and archived: communications staff only"),
         ] = ArticleStatus.PUBLISHED,
+        audience: Annotated[
+            Audience | None, QueryParameter(description="only articles for this audience")
+        ] = None,
     ) -> ArticlePage:
         """Articles the caller may read, newest first: public ones for everyone, internal ones
         for civil servants, and those addressed to the caller's agencies."""
         return await service.list_articles(
-            caller(request), page, query=q, topic=topic, status=status
+            caller(request), page, query=q, topic=topic, status=status, audience=audience
         )
 
     @get(
@@ -115,14 +120,28 @@ class ArticleController(Controller):
         slug: FromPath[str],
         data: JSONBody[ArticleUpdate],
     ) -> Article:
-        """Change a draft (published and archived articles are not edited)."""
+        """Change a draft or an article in review (which goes back to draft); published and
+        archived articles are not edited."""
         return await service.do_update_article(settings, caller(request), slug, data)
+
+    @post("/{slug:str}/submit", status_code=200, opt=access(WRITERS))
+    async def submit_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
+        """Submit a draft for review (draft → in_review)."""
+        return await service.do_submit_article(caller(request), slug)
+
+    @post("/{slug:str}/return", status_code=200, opt=access(PUBLISHERS))
+    async def return_article(
+        self, request: AnyRequest, slug: FromPath[str], data: JSONBody[ArticleReturn]
+    ) -> Article:
+        """Return an article in review to draft, with a comment for its writers."""
+        return await service.do_return_article(caller(request), slug, data)
 
     @post("/{slug:str}/publish", status_code=200, opt=access(PUBLISHERS))
     async def publish_article(
         self, request: AnyRequest, settings: NamedDependency[Settings], slug: FromPath[str]
     ) -> Article:
-        """Publish a draft now: an approver, who is not its author."""
+        """Publish an article in review now: an approver, who is neither its author nor the
+        last to change its content."""
         return await service.do_publish_article(settings, caller(request), slug)
 
     @post("/{slug:str}/archive", status_code=200, opt=access(PUBLISHERS))

@@ -58,6 +58,14 @@ class ArticleRow(ArticleListRow, frozen=True, kw_only=True):
     published_by: uuid.UUID | None = None
     archived_by: uuid.UUID | None = None
     archived_at: datetime | None = None
+    submitted_by: uuid.UUID | None = None
+    submitted_at: datetime | None = None
+    review_comment: str | None = None
+    returned_by: uuid.UUID | None = None
+    returned_at: datetime | None = None
+    approved_title: str | None = None
+    approved_summary: str | None = None
+    approved_body: str | None = None
 
 
 def _row(raw: dict[str, Any]) -> ArticleRow:
@@ -118,12 +126,13 @@ async def page(
     limit: int,
     topic: str | None,
     folded_terms: list[str],
+    audience: str | None = None,
 ) -> list[ArticleListRow]:
     """Articles of `status` the caller may see, newest first: published and archived ones by
-    publication time, drafts by creation time; `folded_terms` must all appear in the folded
-    title, summary or body."""
+    publication time, drafts and articles in review by creation time; `folded_terms` must all
+    appear in the folded title, summary or body."""
     # Fixed SQL fragments (a hot list): Piccolo's query building was a third of its cost.
-    sort = "created_at" if status == "draft" else "published_at"
+    sort = "published_at" if status in ("published", "archived") else "created_at"
     conditions = ["status = {}"]
     args: list[object] = [status]
     if not visibility.everything:
@@ -137,6 +146,9 @@ async def page(
     if topic:
         conditions.append("topic = {}")
         args.append(topic)
+    if audience:
+        conditions.append("audience = {}")
+        args.append(audience)
     for term in folded_terms:
         conditions.append("search_text LIKE {}")
         args.append(f"%{_escape_like(term)}%")
@@ -161,6 +173,21 @@ _LIST_COLUMNS = (
     "id, slug, title, summary, topic, byline, audience, status, published_at, created_at,"
     " cover_asset_id"
 )
+
+
+async def count_with_status(status: str) -> int:
+    return int(await Article.count().where(Article.status == status))
+
+
+async def count_returned(author_id: uuid.UUID) -> int:
+    """The author's drafts an approver returned with a comment."""
+    return int(
+        await Article.count().where(
+            (Article.author_id == author_id)
+            & (Article.status == "draft")
+            & Article.review_comment.is_not_null()
+        )
+    )
 
 
 async def version() -> str:

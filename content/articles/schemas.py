@@ -31,6 +31,8 @@ class Audience(enum.StrEnum):
 
 class ArticleStatus(enum.StrEnum):
     DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    """Submitted by a writer, waiting for an approver: published, or returned to draft."""
     PUBLISHED = "published"
     ARCHIVED = "archived"
 
@@ -64,12 +66,30 @@ class ArticleUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     agencies: list[AgencyCode] | msgspec.UnsetType = msgspec.UNSET
 
 
+ReviewComment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ArticleReturn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An approver sends an article in review back to its writers."""
+
+    comment: ReviewComment
+    """What to change (shown to the writers until they submit again)."""
+
+
 class ArticleCover(msgspec.Struct, frozen=True, kw_only=True):
     """Stable links that redirect to freshly signed image URLs (so a list keeps its ETag)."""
 
     asset_id: uuid.UUID
     url: str
     thumbnail_url: str
+
+
+class ApprovedText(msgspec.Struct, frozen=True, kw_only=True):
+    """The title, summary and Markdown body an approver last published."""
+
+    title: str
+    summary: str
+    body_markdown: str
 
 
 class Editorial(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +106,14 @@ class Editorial(msgspec.Struct, frozen=True, kw_only=True):
     archived_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    submitted_by: uuid.UUID | None = None
+    submitted_at: datetime | None = None
+    review_comment: str | None = None
+    """Why an approver returned the draft (until it is submitted again)."""
+    returned_by: uuid.UUID | None = None
+    returned_at: datetime | None = None
+    approved: ApprovedText | None = None
+    """The text as last published (None before the first publication)."""
 
 
 class ArticleSummary(msgspec.Struct, frozen=True, kw_only=True):

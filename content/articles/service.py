@@ -1,14 +1,19 @@
-"""Articles: written as drafts by communications staff, published by an approver, read by
-whom their audience admits.
+"""Articles: written as drafts by communications staff, submitted for review, published by an
+approver, read by whom their audience admits.
 
-Who does what: `comms_officer` and `comms_approver` create and edit drafts; only a
+The workflow: draft → in_review (`do_submit_article`, a writer) → published
+(`do_publish_article`) → archived (`do_archive_article`); an approver may instead return an
+article in review to draft with a comment (`do_return_article`), and an edit of an article in
+review brings it back to draft (it must be submitted again).
+
+Who does what: `comms_officer` and `comms_approver` create, edit and submit drafts; only a
 `comms_approver` publishes, and never an article they wrote themselves nor one whose content
 they were the last to change (a second pair of eyes on the text as published); a
-`comms_approver` archives. Creating, editing (with the fields changed), publishing and
-archiving are audited. Drafts and archived articles are seen only by
-communications staff. A published article is seen by everyone (`public`), by civil servants
-(`internal`), or by the civil servants of the listed agencies (`agencies`); to anyone else
-it does not exist (404, never 403).
+`comms_approver` returns and archives. Creating, editing (with the fields changed), submitting,
+returning, publishing and archiving are audited. Drafts, articles in review and archived
+articles are seen only by communications staff. A published article is seen by everyone
+(`public`), by civil servants (`internal`), or by the civil servants of the listed agencies
+(`agencies`); to anyone else it does not exist (404, never 403).
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ from content.articles import repository
 from content.articles.markdown import render
 from content.articles.repository import ArticleListRow, ArticleRow, SlugTaken, Visibility
 from content.articles.schemas import (
+    ApprovedText,
     Article,
     ArticleCover,
     ArticleCreate,
     ArticlePage,
+    ArticleReturn,
     ArticleStatus,
     ArticleSummary,
     ArticleUpdate,
@@ -54,6 +61,8 @@ from content.errors import (
     ArticleNotEditable,
     ArticleNotFound,
     ArticleNotPublishable,
+    ArticleNotReturnable,
+    ArticleNotSubmittable,
     ArticleSelfPublish,
     ArticleSlugTaken,
     MediaNotForPublicUse,
@@ -127,10 +136,11 @@ async def list_articles(
     query: str | None = None,
     topic: str | None = None,
     status: ArticleStatus = ArticleStatus.PUBLISHED,
+    audience: Audience | None = None,
 ) -> ArticlePage:
     """The articles the caller may read, newest first. `query` matches title, summary and body
     ignoring case and diacritics (every word must appear). Only communications staff list
-    drafts or archived articles; for anyone else those lists are empty."""
+    drafts, articles in review or archived articles; for anyone else those lists are empty."""
     visibility = visibility_of(principal)
     if status is not ArticleStatus.PUBLISHED and not visibility.everything:
         return ArticlePage(items=[], next_cursor=None)
@@ -146,12 +156,17 @@ async def list_articles(
         limit=page.limit + 1,
         topic=topic,
         folded_terms=terms,
+        audience=str(audience) if audience else None,
     )
     shown = rows[: page.limit]
     next_cursor = None
     if len(rows) > page.limit:
         last = shown[-1]
-        sort_at = last.created_at if status is ArticleStatus.DRAFT else last.published_at
+        sort_at = (
+            last.published_at
+            if status in (ArticleStatus.PUBLISHED, ArticleStatus.ARCHIVED)
+            else last.created_at
+        )
         next_cursor = encode_cursor(_cursor_kind(status), (sort_at, last.id))
     return ArticlePage(items=[_summary(row) for row in shown], next_cursor=next_cursor)
 
@@ -319,15 +334,16 @@ async def do_create_article(
 async def do_update_article(
     settings: Settings, principal: Principal | None, slug: str, data: ArticleUpdate
 ) -> Article:
-    """Change a draft; published and archived articles are not edited (409). An edit that
-    changes anything makes the caller the draft's last content editor (who may then not
-    publish it) and is audited with the names of the fields it changed; an edit that changes
+    """Change a draft or an article in review; published and archived articles are not edited
+    (409). An edit that changes anything makes the caller the draft's last content editor (who
+    may then not publish it), brings an article in review back to draft (to be submitted
+    again) and is audited with the names of the fields it changed; an edit that changes
     nothing writes nothing."""
     editor = check_may_write(principal)
     row = await repository.get_by_slug(slug)
     if row is None:
         raise ArticleNotFound()
-    if row.status != ArticleStatus.DRAFT:
+    if row.status not in (ArticleStatus.DRAFT, ArticleStatus.IN_REVIEW):
         raise ArticleNotEditable()
     changes = {f: v for f, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     merged = {
@@ -358,12 +374,14 @@ async def do_update_article(
         return _article(row, editorial=True)
     values = {k: v for k, v in values.items() if k in changed or k in _DERIVED}
     values |= {"updated_by": editor.id, "content_edited_by": editor.id, "updated_at": _now()}
+    if row.status == ArticleStatus.IN_REVIEW:
+        values["status"] = str(ArticleStatus.DRAFT)
     try:
         await _version.changed()
-        updated = await repository.update_if(row.id, ArticleStatus.DRAFT, values)
+        updated = await repository.update_if(row.id, row.status, values)
     except SlugTaken:
         raise ArticleSlugTaken() from None
-    if updated is None:  # published meanwhile
+    if updated is None:  # submitted, returned or published meanwhile
         raise ArticleNotEditable()
     await _relink_cover(row.id, row.cover_asset_id, updated.cover_asset_id)
     await do_record(
@@ -371,7 +389,11 @@ async def do_update_article(
         actor_id=str(editor.id),
         object_type="article",
         object_id=str(row.id),
-        details={"slug": updated.slug, "fields": sorted(_FIELD_NAMES[c] for c in changed)},
+        details={
+            "slug": updated.slug,
+            "fields": sorted(_FIELD_NAMES[c] for c in changed),
+            **({"back_to_draft": True} if row.status == ArticleStatus.IN_REVIEW else {}),
+        },
     )
     return _article(updated, editorial=True)
 
@@ -400,15 +422,88 @@ def _changed_fields(row: ArticleRow, values: dict[str, Any]) -> list[str]:
     ]
 
 
-async def do_publish_article(settings: Settings, principal: Principal | None, slug: str) -> Article:
-    """Publish a draft now. Only an approver who is neither the draft's author nor the last
-    person to change its content (so two people stand behind the text published); the draft
-    needs a body, and its cover must still be a ready image fit for public content."""
-    approver = check_may_publish(principal)
+async def do_submit_article(principal: Principal | None, slug: str) -> Article:
+    """Send a draft to the approvers (draft → in_review). Any writer; the draft needs a body.
+    A comment an approver left when returning it is cleared (it stays in the audit log)."""
+    writer = check_may_write(principal)
     row = await repository.get_by_slug(slug)
     if row is None:
         raise ArticleNotFound()
     if row.status != ArticleStatus.DRAFT:
+        raise ArticleNotSubmittable(status=row.status)
+    if not row.body_markdown.strip():
+        raise ArticleBodyEmpty()
+    now = _now()
+    await _version.changed()
+    updated = await repository.update_if(
+        row.id,
+        ArticleStatus.DRAFT,
+        {
+            "status": str(ArticleStatus.IN_REVIEW),
+            "submitted_by": writer.id,
+            "submitted_at": now,
+            "review_comment": None,
+            "updated_by": writer.id,
+            "updated_at": now,
+        },
+    )
+    if updated is None:
+        raise ArticleNotSubmittable()
+    await do_record(
+        "article.submit",
+        actor_id=str(writer.id),
+        object_type="article",
+        object_id=str(row.id),
+        details={"slug": slug},
+    )
+    return _article(updated, editorial=True)
+
+
+async def do_return_article(principal: Principal | None, slug: str, data: ArticleReturn) -> Article:
+    """Send an article in review back to draft with the approver's comment, which its writers
+    see until they submit it again. Approvers only; the comment is audited."""
+    approver = check_may_publish(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None:
+        raise ArticleNotFound()
+    if row.status != ArticleStatus.IN_REVIEW:
+        raise ArticleNotReturnable(status=row.status)
+    now = _now()
+    await _version.changed()
+    updated = await repository.update_if(
+        row.id,
+        ArticleStatus.IN_REVIEW,
+        {
+            "status": str(ArticleStatus.DRAFT),
+            "review_comment": data.comment,
+            "returned_by": approver.id,
+            "returned_at": now,
+            "updated_by": approver.id,
+            "updated_at": now,
+        },
+    )
+    if updated is None:
+        raise ArticleNotReturnable()
+    await do_record(
+        "article.return",
+        actor_id=str(approver.id),
+        object_type="article",
+        object_id=str(row.id),
+        details={"slug": slug, "comment": data.comment},
+    )
+    return _article(updated, editorial=True)
+
+
+async def do_publish_article(settings: Settings, principal: Principal | None, slug: str) -> Article:
+    """Publish an article in review now. Only an approver who is neither the article's author
+    nor the last person to change its content (so two people stand behind the text
+    published); it needs a body, and its cover must still be a ready image fit for public
+    content. The text published becomes the approved text later reviews compare against."""
+    approver = check_may_publish(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None:
+        raise ArticleNotFound()
+    if row.status != ArticleStatus.IN_REVIEW:
         raise ArticleNotPublishable(status=row.status)
     if row.author_id == approver.id:
         raise ArticleSelfPublish()
@@ -422,11 +517,15 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
     await _version.changed()
     updated = await repository.update_if(
         row.id,
-        ArticleStatus.DRAFT,
+        ArticleStatus.IN_REVIEW,
         {
             "status": str(ArticleStatus.PUBLISHED),
             "published_at": now,
             "published_by": approver.id,
+            "approved_title": row.title,
+            "approved_summary": row.summary,
+            "approved_body": row.body_markdown,
+            "review_comment": None,
             "updated_by": approver.id,
             "updated_at": now,
         },
@@ -476,6 +575,20 @@ async def do_archive_article(principal: Principal | None, slug: str) -> Article:
     return _article(updated, editorial=True)
 
 
+async def count_in_review(principal: Principal) -> int:
+    """How many articles wait for an approver (0 for anyone who is not one)."""
+    if not principal.roles & PUBLISHER_ROLES:
+        return 0
+    return await repository.count_with_status(str(ArticleStatus.IN_REVIEW))
+
+
+async def count_returned_to(principal: Principal) -> int:
+    """How many of the writer's own drafts an approver returned with a comment."""
+    if not principal.roles & WRITER_ROLES:
+        return 0
+    return await repository.count_returned(principal.id)
+
+
 async def find_article_slug(slug: str) -> bool:
     """Whether an article with this slug exists (demo data idempotency)."""
     return await repository.slug_exists(slug)
@@ -523,6 +636,18 @@ def _article(row: ArticleRow, *, editorial: bool) -> Article:
             archived_at=row.archived_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            submitted_by=row.submitted_by,
+            submitted_at=row.submitted_at,
+            review_comment=row.review_comment,
+            returned_by=row.returned_by,
+            returned_at=row.returned_at,
+            approved=ApprovedText(
+                title=row.approved_title or "",
+                summary=row.approved_summary or "",
+                body_markdown=row.approved_body,
+            )
+            if row.approved_body is not None
+            else None,
         )
         if editorial
         else None,

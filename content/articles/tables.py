@@ -3,7 +3,8 @@ from piccolo.table import Table
 
 
 class Article(Table, tablename="articles"):
-    """A news article or notice. `status` moves draft → published → archived.
+    """A news article or notice. `status` moves draft → in_review → published → archived; an
+    approver may return an article in review to draft with a comment (`review_comment`).
 
     `audience` is `public` (everyone), `internal` (every civil servant) or `agencies` (the
     civil servants of the agencies listed in `agencies`). `body_html` is `body_markdown`
@@ -34,5 +35,15 @@ class Article(Table, tablename="articles"):
     publish it. Null only for articles older than this column."""
     published_by = UUID(null=True, default=None)
     archived_by = UUID(null=True, default=None)
+    submitted_by = UUID(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    review_comment = Text(null=True, default=None)
+    """Why an approver returned the article to draft; cleared when it is submitted again."""
+    returned_by = UUID(null=True, default=None)
+    returned_at = Timestamptz(null=True, default=None)
+    approved_title = Varchar(length=300, null=True, default=None)
+    """The title, summary and body as last published: what a review compares against."""
+    approved_summary = Text(null=True, default=None)
+    approved_body = Text(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()

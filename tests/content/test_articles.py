@@ -1,5 +1,5 @@
 """Articles over HTTP: who reads what, sanitized bodies, Vietnamese search, pagination,
-ETags, and the draft → published → archived workflow with its errors."""
+ETags, and the draft → in review → published → archived workflow with its errors."""
 
 from __future__ import annotations
 
@@ -36,7 +36,16 @@ class Newsroom:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    async def submit(self, slug: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await self.client.post(
+            f"{ARTICLES}/{slug}/submit", headers=headers or self.officer
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
     async def publish(self, slug: str) -> dict[str, Any]:
+        """Submit the draft (as the officer), then publish it (as the approver)."""
+        await self.submit(slug)
         response = await self.client.post(f"{ARTICLES}/{slug}/publish", headers=self.approver)
         assert response.status_code == 200, response.text
         return dict(response.json())
@@ -345,6 +354,7 @@ async def test_a_draft_is_edited_then_published_by_an_approver_then_archived(
     assert [e.action for e in trail] == [
         "article.archive",
         "article.publish",
+        "article.submit",
         "article.update",
         "article.create",
     ]
@@ -374,6 +384,7 @@ async def test_an_approver_may_not_publish_what_they_wrote(
     created = await client.post(ARTICLES, json={"title": "Tự viết", "body": "x"}, headers=approver)
     assert created.status_code == 201
     slug = created.json()["slug"]
+    await newsroom.submit(slug, approver)
     response = await client.post(f"{ARTICLES}/{slug}/publish", headers=approver)
     assert response.status_code == 403
     assert response.json()["code"] == "article_self_publish"
@@ -409,6 +420,7 @@ async def test_an_approver_who_rewrote_a_draft_may_not_publish_it(
         headers=newsroom.approver,
     )
     assert rewritten.status_code == 200, rewritten.text
+    await newsroom.submit(slug)
     refused = await client.post(f"{ARTICLES}/{slug}/publish", headers=newsroom.approver)
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")
@@ -418,7 +430,7 @@ async def test_an_approver_who_rewrote_a_draft_may_not_publish_it(
         f"{ARTICLES}/{slug}/publish", headers={**newsroom.approver, "Accept-Language": "en"}
     )
     assert english.json()["detail"].startswith("Whoever last changed an article's content")
-    assert (await client.get(f"{ARTICLES}/{slug}")).status_code == 404  # still a draft
+    assert (await client.get(f"{ARTICLES}/{slug}")).status_code == 404  # still in review
 
     # Another approver, who did not write this text, may publish it.
     second = await client.post(
@@ -486,12 +498,12 @@ async def test_wrong_transitions_are_conflicts_with_stable_codes_in_both_languag
     again = await client.post(f"{ARTICLES}/{slug}/publish", headers=newsroom.approver)
     assert again.status_code == 409
     assert again.headers["content-type"].startswith("application/problem+json")
-    assert again.json()["code"] == "article_not_draft"
-    assert again.json()["detail"] == "Chỉ xuất bản được bài viết đang ở trạng thái nháp."
+    assert again.json()["code"] == "article_not_in_review"
+    assert again.json()["detail"] == "Chỉ xuất bản được bài viết đã gửi duyệt (đang chờ duyệt)."
     english = await client.post(
         f"{ARTICLES}/{slug}/publish", headers={**newsroom.approver, "Accept-Language": "en"}
     )
-    assert english.json()["detail"] == "Only a draft article can be published."
+    assert english.json()["detail"] == "Only an article submitted for review can be published."
 
     edit = await client.patch(f"{ARTICLES}/{slug}", json={"title": "X"}, headers=newsroom.officer)
     assert edit.status_code == 409
@@ -506,13 +518,16 @@ async def test_wrong_transitions_are_conflicts_with_stable_codes_in_both_languag
     assert missing.status_code == 404
 
 
-async def test_an_empty_draft_cannot_be_published(
+async def test_an_empty_draft_cannot_be_submitted_or_published(
     client: httpx.AsyncClient, newsroom: Newsroom
 ) -> None:
     slug = (await newsroom.draft(body="   "))["slug"]
-    response = await client.post(f"{ARTICLES}/{slug}/publish", headers=newsroom.approver)
+    response = await client.post(f"{ARTICLES}/{slug}/submit", headers=newsroom.officer)
     assert response.status_code == 422
     assert response.json()["code"] == "article_body_empty"
+    response = await client.post(f"{ARTICLES}/{slug}/publish", headers=newsroom.approver)
+    assert response.status_code == 409
+    assert response.json()["code"] == "article_not_in_review"
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,8 @@ async def test_a_cover_is_read_by_whoever_may_read_its_article(live: httpx.Async
     assert draft.status_code == 201, draft.text
     slug = draft.json()["slug"]
     assert await status_of(live, image["id"], civil_servant) == 404  # a draft: not yet
+    submit = await live.post(f"{ARTICLES}/{slug}/submit", headers=officer)
+    assert submit.status_code == 200, submit.text
     publish = await live.post(
         f"{ARTICLES}/{slug}/publish", headers=await auth_headers(Role.COMMS_APPROVER)
     )
