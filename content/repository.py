@@ -160,6 +160,19 @@ async def page(
     return _rows(raws)
 
 
+async def count_uploaded_by(
+    uploaded_by: uuid.UUID, statuses: Sequence[str], *, since: datetime | None = None
+) -> int:
+    """How many assets `uploaded_by` uploaded that are in one of `statuses` (created at or
+    after `since`, when given)."""
+    condition: Any = (MediaAsset.created_by == uploaded_by) & MediaAsset.status.is_in(
+        list(statuses)
+    )
+    if since is not None:
+        condition = condition & (MediaAsset.created_at >= since)
+    return int(await MediaAsset.count().where(condition))
+
+
 async def claim(asset_id: uuid.UUID, run_id: uuid.UUID) -> AssetRow | None:
     """Mark the asset as processed by `run_id`; None if it is ready, failed or gone."""
     raws: list[dict[str, Any]] = (

@@ -35,6 +35,7 @@ from content.schemas import AssetStatus, MediaAsset, MediaAssetPage
 from content.uploads import ReceivedUpload as ReceivedUpload
 from content.uploads import discard_upload as discard_upload
 from content.uploads import do_create_asset as do_create_asset
+from content.uploads import purposes_for as purposes_for
 from content.uploads import receive_upload as receive_upload
 
 # --- who reads an asset ----------------------------------------------------------------------
@@ -171,6 +172,16 @@ async def list_assets(
         for row in shown
     ]
     return MediaAssetPage(items=items, next_cursor=next_cursor)
+
+
+async def count_own_uploads(
+    principal: Principal, statuses: Sequence[AssetStatus], *, since: datetime | None = None
+) -> int:
+    """How many of the caller's own uploads are in one of `statuses` (since `since`): what
+    the console's home page shows as still processing, or failed."""
+    return await repository.count_uploaded_by(
+        principal.id, [str(status) for status in statuses], since=since
+    )
 
 
 async def check_public_use(

@@ -66,8 +66,13 @@ class ReceivedUpload:
 
 def check_may_upload(principal: Principal | None, purpose: Purpose) -> None:
     """Staff may upload through the media API only for the purposes of their roles."""
-    if principal is None or not (principal.roles & POLICIES[purpose].roles):
+    if principal is None or purpose not in purposes_for(principal):
         raise UploadPurposeForbidden()
+
+
+def purposes_for(principal: Principal) -> list[Purpose]:
+    """The purposes the caller may upload for through the media API (`check_may_upload`)."""
+    return [purpose for purpose, policy in POLICIES.items() if principal.roles & policy.roles]
 
 
 def max_pixels_for(settings: Settings, purpose: Purpose) -> int:
