@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from backend.access import Principal, Role
+from backend.access import STAFF_ROLES, Principal, Role
 from backend.audit.service import do_record
 from backend.identity import repository
 from backend.identity.errors import (
@@ -103,6 +103,23 @@ async def access_people(
         details={"role": role.value if role else None, "results": len(rows)},
     )
     return [await _summary(row) for row in rows]
+
+
+async def access_person(actor: Principal, person_id: uuid.UUID) -> PersonSummary:
+    """One person for an administrator (the console's person page); audited as a search is,
+    since it shows their identification number. `PersonNotFound` if there is none."""
+    person = await repository.person_by_id(person_id)
+    if person is None:
+        raise PersonNotFound()
+    await do_record(
+        "person.view", actor_id=str(actor.id), object_type="person", object_id=str(person_id)
+    )
+    return await _summary(person)
+
+
+async def count_staff_people() -> int:
+    """How many people hold a staff role (any role but citizen)."""
+    return await repository.count_people_with_roles(sorted(r.value for r in STAFF_ROLES))
 
 
 async def do_provision_person(

@@ -256,6 +256,14 @@ async def grants_of(person_id: uuid.UUID) -> list[GrantRow]:
     return [msgspec.convert(row, GrantRow) for row in rows]
 
 
+async def count_people_with_roles(roles: Sequence[str]) -> int:
+    """How many people hold at least one of `roles`."""
+    rows = await RoleGrant.raw(
+        "SELECT count(DISTINCT person) AS n FROM role_grants WHERE role = ANY({})", list(roles)
+    )
+    return int(rows[0]["n"])
+
+
 async def person_with_grants(person_id: uuid.UUID) -> tuple[PersonRow, list[GrantRow]] | None:
     """A person and their grants (with unit names), in one round trip (GET /api/v1/me)."""
     rows = await Person.raw(

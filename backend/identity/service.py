@@ -19,6 +19,8 @@ from backend.identity.keys import check_secret_opens_signing_key
 from backend.identity.oidc import close_clients, get_client
 from backend.identity.people import (
     access_people,
+    access_person,
+    count_staff_people,
     do_grant_role,
     do_provision_person,
     do_revoke_role,
@@ -61,6 +63,7 @@ __all__ = [
     "SESSION_COOKIE",
     "MobileHandoff",
     "access_people",
+    "access_person",
     "app_error_redirect",
     "authenticate_bearer",
     "authenticate_session",
@@ -71,6 +74,7 @@ __all__ = [
     "check_secret_opens_signing_key",
     "consume_login_flow",
     "cookie_is_secure",
+    "count_staff_people",
     "do_backchannel_logout",
     "do_finish_sign_in",
     "do_grant_role",
