@@ -77,6 +77,18 @@ async def first_of(action: str, object_type: str, object_id: str) -> EntryRow | 
     return None if row is None else msgspec.convert(row, EntryRow)
 
 
+async def latest_of(action: str) -> EntryRow | None:
+    """The newest entry recording `action` (uses the action index)."""
+    row = (
+        await AuditEntry.select()
+        .where(AuditEntry.action == action)
+        .order_by(AuditEntry.id, ascending=False)
+        .first()
+        .output(load_json=True)
+    )
+    return None if row is None else msgspec.convert(row, EntryRow)
+
+
 async def insert(
     fields: EntryFields, *, prev_hash: str, hash: str, key_id: str, mac: str
 ) -> ChainLink:

@@ -11,10 +11,14 @@ value of the key, which tells a wrong CTN_SECRET_KEY apart from a forged entry.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -59,6 +63,8 @@ class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
     """The last entry and its MAC (its hash if unkeyed): noted outside the database (the SOC),
     `verify_chain(expected_head=...)` later finds a truncated or rewritten tail."""
     broken: ChainBreak | None
+    complete: bool = True
+    """False when `verify_chain(limit=...)` stopped after `limit` entries with more to check."""
 
 
 # --- the keyed chain ----------------------------------------------------------------------
@@ -247,20 +253,24 @@ async def check_secret_derives_current_key(secret_key: str) -> str | None:
 
 
 async def verify_chain(
-    secret_key: str | None = None, *, expected_head: tuple[int, str] | None = None
+    secret_key: str | None = None,
+    *,
+    expected_head: tuple[int, str] | None = None,
+    limit: int | None = None,
 ) -> ChainReport:
     """Walk the whole chain with the audit keys CTN_SECRET_KEY derives (or `secret_key`'s) and
     report the first entry that was changed, removed, inserted or appended without the key;
     with `expected_head` (an earlier report's head id and link), also a tail cut off or
     rewritten since. Raises `AuditKeyMismatch` when the secret does not derive the chain's
-    first key."""
+    first key. With `limit`, stops after that many entries (`complete` False when more
+    remained: the head is then the last entry checked)."""
     secret_key = secret_key or _secret_key()
     keys: dict[str, bytes] = {}
     last: EntryRow | None = None
     checked = unkeyed = 0
     keyed_from: int | None = None
 
-    def report(broken: ChainBreak | None) -> ChainReport:
+    def report(broken: ChainBreak | None, *, complete: bool = True) -> ChainReport:
         return ChainReport(
             checked=checked,
             unkeyed=unkeyed,
@@ -269,10 +279,13 @@ async def verify_chain(
             head_id=None if last is None else last.id,
             head_link=None if last is None else _link(last),
             broken=broken,
+            complete=complete,
         )
 
     async for rows in repository.iterate():
         for row in rows:
+            if limit is not None and checked >= limit:
+                return report(None, complete=False)
             payload = _canonical(row)
             prev_hash = GENESIS if last is None else last.hash
             if row.prev_hash != prev_hash:
@@ -345,3 +358,162 @@ async def access_entries(
         | {"results": len(rows)},
     )
     return [msgspec.convert(row, AuditEntry, from_attributes=True) for row in rows]
+
+
+# --- for the auditor's console: chain checks on demand, security events summed up ------------
+
+CHAIN_CHECKED = "audit.chain_checked"
+CHAIN_CHECK_LIMIT = 500_000
+"""Entries one check from the console walks at most (a few seconds' work); `ctn audit verify`
+walks them all."""
+
+
+class ChainCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of one verification of the chain, as the console shows it."""
+
+    checked_at: datetime
+    checked_by: str | None
+    ok: bool
+    """No break found in the entries checked."""
+    complete: bool
+    """Every entry was checked (False: stopped at the console's bound, `checked` entries)."""
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+    key_id: str | None = None
+    """The chain's current audit key (the key new entries are MACed under)."""
+    head_id: int | None = None
+
+
+async def do_check_chain(actor_id: str, *, limit: int = CHAIN_CHECK_LIMIT) -> ChainCheck:
+    """Verify the chain (at most `limit` entries) and record the outcome as an
+    `audit.chain_checked` entry, which is what `last_chain_check` reads back, for every
+    auditor and every process. Raises `AuditKeyMismatch` as `verify_chain` does."""
+    report = await verify_chain(limit=limit)
+    last = await repository.last_link()
+    check = ChainCheck(
+        checked_at=datetime.now(UTC),
+        checked_by=actor_id,
+        ok=report.broken is None,
+        complete=report.complete,
+        checked=report.checked,
+        broken_id=report.broken.entry_id if report.broken else None,
+        problem=report.broken.problem if report.broken else None,
+        key_id=last.key_id if last else None,
+        head_id=report.head_id,
+    )
+    details = msgspec.structs.asdict(check)
+    del details["checked_at"], details["checked_by"]
+    await do_record(CHAIN_CHECKED, actor_id=actor_id, object_type="audit_log", details=details)
+    return check
+
+
+async def last_chain_check() -> ChainCheck | None:
+    """The most recent check recorded by `do_check_chain`, or None if there was none."""
+    row = await repository.latest_of(CHAIN_CHECKED)
+    if row is None or not isinstance(row.details, dict):
+        return None
+    try:
+        return msgspec.convert(
+            {**row.details, "checked_at": row.occurred_at, "checked_by": row.actor_id}, ChainCheck
+        )
+    except msgspec.ValidationError:
+        return None
+
+
+SECURITY_TAIL_BYTES = 8 * 1024 * 1024
+"""How much of the end of the security log a summary reads at most."""
+
+
+class EventCount(msgspec.Struct, frozen=True):
+    event: str
+    last_day: int
+    last_week: int
+
+
+class SecuritySummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Security events by type over the last 24 hours and 7 days, from the end of the log."""
+
+    path: str
+    configured: bool
+    """CTN_SECURITY_LOG names the file (else it is the default under the data directory)."""
+    exists: bool
+    now: datetime
+    counts: list[EventCount]
+    """By number over the week, most frequent first."""
+    total_day: int
+    total_week: int
+    partial: bool
+    """Only the end of the file was read (the file is larger than the bound)."""
+    oldest_read: datetime | None
+    """The oldest event read: with `partial`, older events were not counted."""
+    unreadable: int
+    """Lines that were not an event (JSON with `time` and `event`)."""
+
+
+async def summarize_security_log(
+    path: Path,
+    *,
+    configured: bool,
+    now: datetime | None = None,
+    max_bytes: int = SECURITY_TAIL_BYTES,
+) -> SecuritySummary:
+    """Count the events of the security log by type over the last 24 hours and 7 days,
+    reading at most the last `max_bytes` of the file (in a thread: it is a file read)."""
+    moment = now or datetime.now(UTC)
+    return await asyncio.to_thread(_summarize, path, configured, moment, max_bytes)
+
+
+def _summarize(path: Path, configured: bool, now: datetime, max_bytes: int) -> SecuritySummary:
+    data, partial, exists = b"", False, path.is_file()
+    if exists:
+        with path.open("rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            start = max(0, size - max_bytes)
+            log.seek(start)
+            data = log.read(max_bytes)
+        if start > 0:
+            partial = True
+            data = data.split(b"\n", 1)[1] if b"\n" in data else b""  # a cut first line
+    day, week = now - timedelta(days=1), now - timedelta(days=7)
+    by_day: Counter[str] = Counter()
+    by_week: Counter[str] = Counter()
+    oldest: datetime | None = None
+    unreadable = 0
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            event = msgspec.json.decode(line, type=_Event)
+            when = datetime.fromisoformat(event.time)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+            unreadable += 1
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        oldest = when if oldest is None or when < oldest else oldest
+        if when >= week:
+            by_week[event.event] += 1
+            if when >= day:
+                by_day[event.event] += 1
+    counts = [
+        EventCount(name, by_day[name], total)
+        for name, total in sorted(by_week.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return SecuritySummary(
+        path=str(path),
+        configured=configured,
+        exists=exists,
+        now=now,
+        counts=counts,
+        total_day=sum(by_day.values()),
+        total_week=sum(by_week.values()),
+        partial=partial,
+        oldest_read=oldest,
+        unreadable=unreadable,
+    )
+
+
+class _Event(msgspec.Struct):
+    time: str
+    event: str
