@@ -118,10 +118,12 @@
           return;
         }
         finish();
+        box.hidden = true;
         ctn.flash(problemOf(xhr), "bad");
       };
       xhr.onerror = function () {
         finish();
+        box.hidden = true;
         ctn.flash(form.getAttribute("data-msg-network"), "bad");
       };
       button.disabled = true;
