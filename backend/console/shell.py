@@ -18,6 +18,7 @@ page. Forms are sent by `console.js` with the session's CSRF token in `X-CSRF-To
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import logging
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -56,17 +57,34 @@ HERE = Path(__file__).parent
 STAFF = roles(*STAFF_ROLES)
 """Every console page but the landing page: any staff role (a citizen has no console)."""
 HTML = "text/html; charset=utf-8"
-SECURITY_HEADERS = {
-    # Everything the console loads comes from this app; nothing inline runs.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
-        " media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none';"
-        " frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
+
+
+@functools.cache
+def security_headers() -> dict[str, str]:
+    return security_headers_for(get_settings())
+
+
+def security_headers_for(settings: Settings) -> dict[str, str]:
+    """Everything the console loads comes from this app (and, with S3 storage, media from
+    the bucket's presigned URLs); nothing inline runs."""
+    media = "'self'"
+    if settings.storage_backend == "s3":
+        if settings.s3_endpoint_url:
+            parts = urlsplit(settings.s3_endpoint_url)
+            media += f" {parts.scheme}://{parts.netloc}"
+        else:
+            media += f" https://*.s3.{settings.s3_region}.amazonaws.com"
+            media += f" https://s3.{settings.s3_region}.amazonaws.com"
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {media} data: blob:;"
+            f" media-src {media} blob:; connect-src 'self'; object-src 'none'; base-uri 'none';"
+            " frame-ancestors 'none'; form-action 'self'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -195,7 +213,7 @@ def render(
         context=base | context,
         status_code=status,
         media_type=HTML,
-        headers={**SECURITY_HEADERS, **(headers or {})},
+        headers={**security_headers(), **(headers or {})},
     )
 
 

@@ -93,3 +93,22 @@ async def test_assets_are_served_by_the_app(http: httpx.AsyncClient) -> None:
     for name in ("console.css", "console.js", "icon.svg"):
         asset = await http.get(f"/console/static/{name}")
         assert asset.status_code == 200, name
+
+
+def test_the_content_policy_admits_media_from_the_s3_endpoint_only_with_s3() -> None:
+    from backend.console.shell import security_headers_for
+    from backend.settings import load_settings
+
+    local = security_headers_for(load_settings({}))["Content-Security-Policy"]
+    assert "media-src 'self' blob:" in local
+    s3 = security_headers_for(
+        load_settings(
+            {
+                "CTN_STORAGE_BACKEND": "s3",
+                "CTN_S3_ENDPOINT_URL": "https://media.example.vn:9000/",
+                "CTN_S3_BUCKET": "ctn",
+            }
+        )
+    )["Content-Security-Policy"]
+    assert "media-src 'self' https://media.example.vn:9000 blob:" in s3
+    assert "script-src 'self';" in s3
