@@ -191,7 +191,7 @@ class PeoplePages(Controller):
 
     @post("/{person_id:uuid}/roles/{role:str}/revoke", opt=access(ADMIN))
     async def revoke(
-        self, request: Request[Any, Any, Any], person_id: FromPath[uuid.UUID], role: str
+        self, request: Request[Any, Any, Any], person_id: FromPath[uuid.UUID], role: FromPath[str]
     ) -> Template | Response[Any]:
         """Revoke a role with a reason (audited by `do_revoke_role`, as the API's revoke)."""
         if role not in ROLE_NAMES:
