@@ -110,6 +110,7 @@ DOMAINS: tuple[Domain, ...] = (
             "content.articles.endpoints:ArticleController",
         ),
         pages="content.pages",
+        test_tables=("articles",),
         demo=(
             Demo(
                 "media and articles (a short video transcoded, articles for every audience)",

@@ -589,6 +589,13 @@ async def count_returned_to(principal: Principal) -> int:
     return await repository.count_returned(principal.id)
 
 
+def preview_body(principal: Principal | None, markdown: str) -> str:
+    """The Markdown body as readers would see it: the very rendering and sanitizer an article
+    is stored with (writers only)."""
+    check_may_write(principal)
+    return render(markdown)
+
+
 async def find_article_slug(slug: str) -> bool:
     """Whether an article with this slug exists (demo data idempotency)."""
     return await repository.slug_exists(slug)
