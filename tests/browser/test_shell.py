@@ -114,7 +114,7 @@ async def test_sign_out_lands_on_the_landing_page(browsing: Browsing) -> None:
     await open_account_menu(page)
     await page.get_by_role("button", name="Đăng xuất", exact=True).click()
     await page.wait_for_load_state()
-    await expect(page.get_by_role("link", name=SIGN_IN)).to_be_visible(timeout=5_000)
+    await expect(page.get_by_role("link", name=SIGN_IN)).to_be_visible(timeout=2_000)
 
 
 async def test_tab_reaches_the_skip_link_first_and_it_moves_focus_to_main(
