@@ -34,7 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -44,6 +44,7 @@ from litestar.template.config import TemplateConfig
 from backend import domains
 from backend.access import PUBLIC, SIGNED_IN, STAFF_ROLES, Principal, Rule, caller, roles
 from backend.console import charts, format
+from backend.errors import NotFound
 from backend.identity import service as identity
 from backend.problems import to_app_error
 from backend.settings import Settings, get_settings
@@ -321,7 +322,9 @@ async def landing(
 
 
 @get("/lang/{code:str}", opt=access(PUBLIC, transaction=False), include_in_schema=False)
-async def switch_language(code: str, next_page: NextPage = None) -> Response[Any]:
+async def switch_language(
+    code: Annotated[str, PathParameter(max_length=5)], next_page: NextPage = None
+) -> Response[Any]:
     """Switch the console's language (kept for a year in a cookie) and go back."""
     response: Response[Any] = Redirect(_safe_next(next_page), status_code=HTTP_303_SEE_OTHER)
     if code in LANGUAGES:
@@ -352,6 +355,18 @@ async def sign_out(
     return response
 
 
+@get("/{rest:path}", opt=access(STAFF), include_in_schema=False)
+async def no_such_page(rest: Annotated[str, PathParameter()]) -> None:
+    """A console path no page serves: the 404 page (after sign-in, as for any page)."""
+    raise NotFound()
+
+
+@get("/", opt=access(PUBLIC, transaction=False), include_in_schema=False)
+async def site_root() -> Redirect:
+    """The site's root (where the provider's logout comes back): the console's landing."""
+    return Redirect(ROOT + "/", status_code=HTTP_303_SEE_OTHER)
+
+
 def _modules() -> list[PageModule]:
     global _loaded
     if _loaded is None:
@@ -366,12 +381,13 @@ def router(settings: Settings) -> list[Any]:
     """The console's routes (every domain's pages under `/console`, errors as pages) and its
     assets."""
     modules = _modules()
-    handlers: list[Any] = [landing, switch_language, sign_out]
+    handlers: list[Any] = [landing, switch_language, sign_out, no_such_page]
     for module in modules:
         handlers.extend(module.handlers)
     directories: list[Path | os.PathLike[Any] | str] = [HERE / "static"]
     directories += [m.static for m in modules if m.static]
     return [
+        site_root,
         Router(
             path=ROOT,
             route_handlers=handlers,

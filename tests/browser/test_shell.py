@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import (
@@ -104,11 +103,6 @@ async def test_sign_out_ends_the_session_and_the_console_asks_to_sign_in_again(
     assert "ctn_session" not in cookies and "ctn_csrf" not in cookies
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="shell bug: sign-out leaves through the provider's end-session, which returns to"
-    " {base_url}/ — a 404 problem+json, not the console's landing page",
-)
 async def test_sign_out_lands_on_the_landing_page(browsing: Browsing) -> None:
     page = await browsing.signed_in(SYSTEM_ADMIN)
     await open_account_menu(page)
@@ -134,11 +128,6 @@ async def test_tab_reaches_the_skip_link_first_and_it_moves_focus_to_main(
     await expect(signed_out.locator(":focus")).to_have_text(SIGN_IN)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="shell bug: a path under /console/ that no page serves is answered by the app's"
-    " problem+json 404, not the console's error page",
-)
 async def test_an_unknown_console_page_is_the_404_page_and_passes_axe(browsing: Browsing) -> None:
     page = await browsing.signed_in(SYSTEM_ADMIN)
     missing = await page.goto("/console/no-such-page")

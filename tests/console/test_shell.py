@@ -112,3 +112,20 @@ def test_the_content_policy_admits_media_from_the_s3_endpoint_only_with_s3() -> 
     )["Content-Security-Policy"]
     assert "media-src 'self' https://media.example.vn:9000 blob:" in s3
     assert "script-src 'self';" in s3
+
+
+async def test_an_unknown_console_page_is_the_404_page_and_the_root_lands_on_the_console(
+    http: httpx.AsyncClient,
+) -> None:
+    anonymous = await http.get("/console/no-such-page")
+    assert anonymous.status_code == 303  # sign in first, as for any page
+    await web_sign_in(http, STAFF, return_to="/console/")
+    await grant(STAFF, Role.SYSTEM_ADMIN)
+    page = await http.get("/console/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "not_found" in page.text
+    assert (await http.get("/console/static/console.css")).status_code == 200
+    root = await http.get("/")
+    assert root.status_code == 303
+    assert root.headers["location"] == "/console/"
