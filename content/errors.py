@@ -224,6 +224,12 @@ class ArticleNotArchivable(ArticleTransitionInvalid):
     message_en = "Only a published article can be archived."
 
 
+class ArticleNotRevisable(ArticleTransitionInvalid):
+    code = "article_not_revisable"
+    message_vi = "Chỉ sửa được bài viết đang xuất bản (bài đã lưu trữ thì không)."
+    message_en = "Only a published article can be revised (not an archived one)."
+
+
 class ArticleNotEditable(Conflict):
     code = "article_not_editable"
     message_vi = "Chỉ sửa được bài viết đang ở trạng thái nháp hoặc đang chờ duyệt."

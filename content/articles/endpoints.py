@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Redirect
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from backend.access import PUBLIC, access, caller, roles
 from backend.http.pagination import PageRequest, page_request
@@ -128,6 +128,16 @@ class ArticleController(Controller):
     async def submit_article(self, request: AnyRequest, slug: FromPath[str]) -> Article:
         """Submit a draft for review (draft → in_review)."""
         return await service.do_submit_article(caller(request), slug)
+
+    @post("/{slug:str}/revise", status_code=HTTP_201_CREATED, opt=access(WRITERS))
+    async def revise_article(
+        self, request: AnyRequest, settings: NamedDependency[Settings], slug: FromPath[str]
+    ) -> Response[Article]:
+        """Start a revision of a published article (201), or get its open revision (200): a
+        draft of its own, reviewed against the live text, which readers keep seeing until the
+        revision is published over it."""
+        revision, new = await service.do_revise_article(settings, caller(request), slug)
+        return Response(revision, status_code=HTTP_201_CREATED if new else HTTP_200_OK)
 
     @post("/{slug:str}/return", status_code=200, opt=access(PUBLISHERS))
     async def return_article(

@@ -399,6 +399,14 @@ class ArticlePages(Controller):
         article = await service.do_submit_article(caller(request), slug)
         return redirect(request, f"/console/articles/{article.slug}")
 
+    @post("/{slug:str}/revise", status_code=200, opt=access(WRITERS))
+    async def revise(
+        self, request: AnyRequest, settings: NamedDependency[Settings], slug: FromPath[str]
+    ) -> Response[Any]:
+        """`do_revise_article`: to the editor of the (new or open) revision."""
+        revision, _ = await service.do_revise_article(settings, caller(request), slug)
+        return redirect(request, f"/console/articles/{revision.slug}/edit")
+
     @get("/{slug:str}/review", opt=access(PUBLISHERS))
     async def review_page(self, request: AnyRequest, slug: FromPath[str]) -> Template:
         article = await service.access_article(caller(request), slug)

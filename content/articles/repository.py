@@ -66,6 +66,7 @@ class ArticleRow(ArticleListRow, frozen=True, kw_only=True):
     approved_title: str | None = None
     approved_summary: str | None = None
     approved_body: str | None = None
+    revises_id: uuid.UUID | None = None
 
 
 def _row(raw: dict[str, Any]) -> ArticleRow:
@@ -93,6 +94,20 @@ async def get_by_slug(slug: str) -> ArticleRow | None:
     # Fixed SQL: the article page is one of the hottest reads.
     rows: list[dict[str, Any]] = await Article.raw("SELECT * FROM articles WHERE slug = {}", slug)
     return _row(rows[0]) if rows else None
+
+
+async def open_revision_of(article_id: uuid.UUID) -> ArticleRow | None:
+    """The revision of a published article still being written or reviewed, if any."""
+    raw: dict[str, Any] | None = (
+        await Article.select()
+        .where((Article.revises_id == article_id) & Article.status.is_in(["draft", "in_review"]))
+        .first()
+    )
+    return None if raw is None else _row(raw)
+
+
+async def delete(article_id: uuid.UUID) -> None:
+    await Article.delete().where(Article.id == article_id)
 
 
 async def slug_exists(slug: str, *, other_than: uuid.UUID | None = None) -> bool:

@@ -113,6 +113,8 @@ class Editorial(msgspec.Struct, frozen=True, kw_only=True):
     returned_by: uuid.UUID | None = None
     returned_at: datetime | None = None
     approved: ApprovedText | None = None
+    revises_id: uuid.UUID | None = None
+    """For a revision: the published article it will replace the text of once published."""
     """The text as last published (None before the first publication)."""
 
 

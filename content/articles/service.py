@@ -62,6 +62,7 @@ from content.errors import (
     ArticleNotFound,
     ArticleNotPublishable,
     ArticleNotReturnable,
+    ArticleNotRevisable,
     ArticleNotSubmittable,
     ArticleSelfPublish,
     ArticleSlugTaken,
@@ -331,6 +332,63 @@ async def do_create_article(
     return _article(row, editorial=True)
 
 
+async def do_revise_article(
+    settings: Settings, principal: Principal | None, slug: str
+) -> tuple[Article, bool]:
+    """A revision of a published article: a draft of its own, with the article's text, that
+    is edited, submitted and reviewed against the live text (which readers keep seeing) and,
+    once published, replaces it. One open revision per article: asked again, the open one is
+    returned (`False`: not new). The reviser is the revision's author (who may not publish it).
+    Audited."""
+    writer = check_may_write(principal)
+    row = await repository.get_by_slug(slug)
+    if row is None or row.revises_id is not None:
+        raise ArticleNotFound()
+    if row.status != ArticleStatus.PUBLISHED:
+        raise ArticleNotRevisable(status=row.status)
+    existing = await repository.open_revision_of(row.id)
+    if existing is not None:
+        return _article(existing, editorial=True), False
+    now = _now()
+    await _version.changed()
+    try:
+        revision = await repository.insert(
+            msgspec.structs.replace(
+                row,
+                id=uuid.uuid4(),
+                slug=await _free_slug(f"{row.slug}-ban-sua"),
+                status=str(ArticleStatus.DRAFT),
+                published_at=None,
+                published_by=None,
+                author_id=writer.id,
+                updated_by=writer.id,
+                content_edited_by=writer.id,
+                submitted_by=None,
+                submitted_at=None,
+                review_comment=None,
+                returned_by=None,
+                returned_at=None,
+                approved_title=row.title,
+                approved_summary=row.summary,
+                approved_body=row.body_markdown,
+                revises_id=row.id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    except SlugTaken:
+        raise ArticleSlugTaken() from None
+    await _relink_cover(revision.id, None, revision.cover_asset_id)
+    await do_record(
+        "article.revise",
+        actor_id=str(writer.id),
+        object_type="article",
+        object_id=str(row.id),
+        details={"slug": row.slug, "revision": str(revision.id)},
+    )
+    return _article(revision, editorial=True), True
+
+
 async def do_update_article(
     settings: Settings, principal: Principal | None, slug: str, data: ArticleUpdate
 ) -> Article:
@@ -513,6 +571,8 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
         raise ArticleBodyEmpty()
     if row.cover_asset_id is not None:
         await check_cover(settings, None, row.cover_asset_id)
+    if row.revises_id is not None:
+        return await _publish_revision(row, approver)
     now = _now()
     await _version.changed()
     updated = await repository.update_if(
@@ -540,6 +600,63 @@ async def do_publish_article(settings: Settings, principal: Principal | None, sl
         details={"slug": slug, "audience": row.audience, "author": str(row.author_id)},
     )
     return _article(updated, editorial=True)
+
+
+async def _publish_revision(revision: ArticleRow, approver: Principal) -> Article:
+    """Put an approved revision's text on the published article it revises (same address,
+    first publication time kept) and remove the revision."""
+    target = await repository.get_by_id(revision.revises_id) if revision.revises_id else None
+    if target is None:
+        raise ArticleNotFound()
+    now = _now()
+    await _version.changed()
+    updated = await repository.update_if(
+        target.id,
+        ArticleStatus.PUBLISHED,
+        {
+            **{column: getattr(revision, column) for column in _REVISED},
+            "content_edited_by": revision.content_edited_by,
+            "published_by": approver.id,
+            "approved_title": revision.title,
+            "approved_summary": revision.summary,
+            "approved_body": revision.body_markdown,
+            "updated_by": approver.id,
+            "updated_at": now,
+        },
+    )
+    if updated is None:  # archived meanwhile: the revision has nothing left to replace
+        raise ArticleNotRevisable(status=target.status)
+    await repository.delete(revision.id)
+    await _relink_cover(revision.id, revision.cover_asset_id, None)
+    await _relink_cover(target.id, target.cover_asset_id, updated.cover_asset_id)
+    await do_record(
+        "article.publish",
+        actor_id=str(approver.id),
+        object_type="article",
+        object_id=str(target.id),
+        details={
+            "slug": target.slug,
+            "audience": updated.audience,
+            "author": str(revision.author_id),
+            "revision": str(revision.id),
+        },
+    )
+    return _article(updated, editorial=True)
+
+
+_REVISED = (
+    "title",
+    "summary",
+    "body_markdown",
+    "body_html",
+    "search_text",
+    "topic",
+    "byline",
+    "cover_asset_id",
+    "audience",
+    "agencies",
+)
+"""What a revision changes on the article it revises (its address and history stay)."""
 
 
 async def do_archive_article(principal: Principal | None, slug: str) -> Article:
@@ -655,6 +772,7 @@ def _article(row: ArticleRow, *, editorial: bool) -> Article:
             )
             if row.approved_body is not None
             else None,
+            revises_id=row.revises_id,
         )
         if editorial
         else None,

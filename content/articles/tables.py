@@ -45,5 +45,9 @@ class Article(Table, tablename="articles"):
     """The title, summary and body as last published: what a review compares against."""
     approved_summary = Text(null=True, default=None)
     approved_body = Text(null=True, default=None)
+    revises_id = UUID(null=True, default=None, index=True)
+    """For a revision of a published article: that article. The revision is a draft of its
+    own (edited, submitted and reviewed against the live text, which readers keep seeing);
+    publishing it puts its text on the article it revises and removes the revision."""
     created_at = Timestamptz()
     updated_at = Timestamptz()

@@ -327,3 +327,29 @@ async def test_only_communications_staff_get_the_articles_pages(
     home = await officer.get("/console/")
     assert 'href="/console/articles"' in home.text
     assert (await officer.get(f"{PAGES}/khong-co")).status_code == 404
+
+
+async def test_a_published_article_is_revised_and_the_review_shows_the_change(
+    officer: httpx.AsyncClient, browser: Any
+) -> None:
+    slug = await write(officer, then="submit", title="Giờ làm việc", body="Mở cửa thứ Hai.")
+    approver = await browser(APPROVER, Role.COMMS_APPROVER)
+    assert (await post_form(approver, f"{PAGES}/{slug}/publish", {})).status_code == 204
+    page = await officer.get(f"{PAGES}/{slug}")
+    assert "Sửa bài đã đăng" in page.text
+    started = await post_form(officer, f"{PAGES}/{slug}/revise", {})
+    assert started.status_code == 204, started.text
+    revision = started.headers["HX-Redirect"].removeprefix(f"{PAGES}/").removesuffix("/edit")
+    assert revision != slug
+    saved = await post_form(
+        officer,
+        f"{PAGES}/{revision}/edit",
+        {"title": "Giờ làm việc", "body": "Mở cửa thứ Ba.", "audience": "public", "then": "submit"},
+    )
+    assert saved.status_code == 204, saved.text
+    review = await approver.get(f"{PAGES}/{revision}/review")
+    assert review.status_code == 200
+    assert re.search(r"<del>.*Hai", review.text) and re.search(r"<ins>.*Ba", review.text)
+    assert (await post_form(approver, f"{PAGES}/{revision}/publish", {})).status_code == 204
+    anonymous = await browser()
+    assert "thứ Ba" in (await anonymous.get(f"/api/v1/articles/{slug}")).json()["body_html"]

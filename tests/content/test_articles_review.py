@@ -136,3 +136,55 @@ async def test_the_list_filters_by_audience(client: httpx.AsyncClient, newsroom:
     assert slugs(await client.get(ARTICLES, params={"audience": "internal"})) == set()
     bad = await client.get(ARTICLES, params={"audience": "everyone"})
     assert bad.status_code == 422
+
+
+async def test_a_published_article_is_revised_reviewed_against_the_live_text_and_replaced(
+    client: httpx.AsyncClient, newsroom: Newsroom
+) -> None:
+    live = await newsroom.published(title="Lịch tiếp dân", body="Tiếp dân vào thứ Hai.")
+    slug = live["slug"]
+    started = await client.post(f"{ARTICLES}/{slug}/revise", headers=newsroom.officer)
+    assert started.status_code == 201, started.text
+    revision = started.json()
+    assert revision["status"] == "draft" and revision["slug"] != slug
+    assert revision["editorial"]["revises_id"] == live["id"]
+    assert revision["editorial"]["approved"]["body_markdown"] == "Tiếp dân vào thứ Hai."
+    again = await client.post(f"{ARTICLES}/{slug}/revise", headers=newsroom.officer)
+    assert again.status_code == 200 and again.json()["id"] == revision["id"]  # one open revision
+
+    edited = await client.patch(
+        f"{ARTICLES}/{revision['slug']}",
+        json={"body": "Tiếp dân vào thứ Hai và thứ Năm."},
+        headers=newsroom.officer,
+    )
+    assert edited.status_code == 200, edited.text
+    # Readers still see the published text; the revision is nobody's to read but staff's.
+    assert "thứ Năm" not in (await client.get(f"{ARTICLES}/{slug}")).json()["body_html"]
+    assert (await client.get(f"{ARTICLES}/{revision['slug']}")).status_code == 404
+
+    await newsroom.submit(revision["slug"])
+    other_approver = await auth_headers(Role.COMMS_APPROVER)
+    published = await client.post(f"{ARTICLES}/{revision['slug']}/publish", headers=other_approver)
+    assert published.status_code == 200, published.text
+    assert published.json()["slug"] == slug
+    read = (await client.get(f"{ARTICLES}/{slug}")).json()
+    assert "thứ Năm" in read["body_html"]
+    assert read["published_at"] == live["published_at"]  # first publication time kept
+    assert (
+        await client.get(f"{ARTICLES}/{revision['slug']}", headers=newsroom.officer)
+    ).status_code == 404  # the revision is gone, its text lives on the article
+    trail = [e.action for e in await article_trail(live["id"])]
+    assert trail[-2:] == ["article.revise", "article.publish"]
+
+
+async def test_only_a_published_article_is_revised(
+    client: httpx.AsyncClient, newsroom: Newsroom
+) -> None:
+    draft = await newsroom.draft(title="Chưa đăng")
+    refused = await client.post(f"{ARTICLES}/{draft['slug']}/revise", headers=newsroom.officer)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "article_not_revisable"
+    live = await newsroom.published(title="Đã đăng")
+    for headers in (await auth_headers(), await auth_headers(Role.CIVIL_SERVANT)):
+        response = await client.post(f"{ARTICLES}/{live['slug']}/revise", headers=headers)
+        assert response.status_code == 403
