@@ -118,6 +118,25 @@ DOMAINS: tuple[Domain, ...] = (
             ),
         ),
     ),
+    Domain(
+        "notifications",
+        piccolo_app="notifications.piccolo_app",
+        tasks="notifications.tasks",
+        routes=("notifications.endpoints:ROUTE_HANDLERS",),
+        pages="notifications.pages",
+        test_tables=(
+            "devices",
+            "notification_profiles",
+            "campaigns",
+            "inbox_items",
+        ),
+        demo=(
+            Demo(
+                "communications: devices, campaigns sent and in the workflow, inbox, surveys",
+                "seed.notifications:seed_notifications",
+            ),
+        ),
+    ),
 )
 
 

@@ -216,6 +216,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     media_recovery_cron: str = "* * * * *"
     """How often workers look for such jobs (cron; a 6th field counts seconds)."""
 
+    # --- notifications: push gateway, campaigns (read by notifications/push, campaigns) ---
+    push_backend: Literal["logging", "fcm"] = "logging"
+    """`logging` records what would be pushed (embedded default, tests); `fcm` sends through
+    Firebase Cloud Messaging (HTTP v1) with the service account in `fcm_credentials_file`."""
+    fcm_credentials_file: str | None = None
+    """Path of the Firebase service-account JSON (project id, key, `token_uri`)."""
+    fcm_endpoint: str | None = None
+    """Base URL replacing `https://fcm.googleapis.com` for sends and topic management
+    (tests' local stand-in, regional endpoints); unset in production."""
+    fcm_quota_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 600_000
+    """Messages per minute the project may send, shared by every worker (FCM's default)."""
+    fcm_max_in_flight: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    """Chunks of messages one worker process has in flight at once."""
+    fcm_chunk_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
+    """Messages per `send_each` call (FCM accepts at most 500)."""
+    push_log_file: str | None = None
+    """Where the logging gateway appends one JSON line per message (default: the log)."""
+    push_batch_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
+    """Devices one sending job handles before it defers the next batch."""
+    device_stale_days: Annotated[int, msgspec.Meta(ge=1)] = 270
+    """Devices not refreshed for this long are pruned (FCM treats them as stale)."""
+    quiet_hours: str = "21:00-07:00"
+    """Local hours (Asia/Ho_Chi_Minh) in which public, non-urgent campaigns are not pushed."""
+
 
 SECRET_FIELDS = frozenset(
     {"database_url", "secret_key", "oidc_client_secret", "s3_secret_access_key"}

@@ -661,3 +661,64 @@ async def delete_expired(now: datetime) -> dict[str, int]:
         .returning(ThrottleCounter.key)
     )
     return counts
+
+
+# --- directory: who holds a role where (audiences of communications) ---------------------------
+
+
+class MemberRow(msgspec.Struct, frozen=True, kw_only=True):
+    person_id: uuid.UUID
+    agency: str | None
+    police_unit: str | None
+    communes: list[str]
+
+
+async def members_with_role(
+    role: str,
+    *,
+    agencies: Sequence[str] | None = None,
+    police_units: Sequence[str] | None = None,
+    communes: Sequence[str] | None = None,
+) -> list[MemberRow]:
+    """The holders of `role`, limited to those agencies, police units or communes (a grant's
+    communes overlapping them) when given; ordered by person id."""
+    rows = await RoleGrant.raw(
+        "SELECT person AS person_id, agency, police_unit, communes FROM role_grants"
+        " WHERE role = {}"
+        " AND ({}::text[] IS NULL OR agency = ANY({}::text[]))"
+        " AND ({}::text[] IS NULL OR police_unit = ANY({}::text[]))"
+        " AND ({}::text[] IS NULL OR communes && {}::varchar[])"
+        " ORDER BY person",
+        role,
+        *([list(agencies)] * 2 if agencies is not None else [None, None]),
+        *([list(police_units)] * 2 if police_units is not None else [None, None]),
+        *([list(communes)] * 2 if communes is not None else [None, None]),
+    )
+    return [msgspec.convert(row, MemberRow) for row in rows]
+
+
+async def count_members_by_agency(role: str, agencies: Sequence[str] | None) -> dict[str, int]:
+    """How many hold `role` in each agency (all agencies when `agencies` is None)."""
+    rows = await RoleGrant.raw(
+        "SELECT agency, count(*) AS n FROM role_grants WHERE role = {} AND agency IS NOT NULL"
+        " AND ({}::text[] IS NULL OR agency = ANY({}::text[])) GROUP BY agency",
+        role,
+        *([list(agencies)] * 2 if agencies is not None else [None, None]),
+    )
+    return {row["agency"]: int(row["n"]) for row in rows}
+
+
+async def person_ids_by_personal_id(personal_ids: Sequence[str]) -> dict[str, uuid.UUID]:
+    """The people known by these personal identification numbers (absent ones left out)."""
+    if not personal_ids:
+        return {}
+    rows = await Person.raw(
+        "SELECT personal_id, id FROM persons WHERE personal_id = ANY({}::varchar[])",
+        list(personal_ids),
+    )
+    return {row["personal_id"]: row["id"] for row in rows}
+
+
+async def count_persons() -> int:
+    rows = await Person.raw("SELECT count(*) AS n FROM persons")
+    return int(rows[0]["n"])

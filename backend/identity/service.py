@@ -8,6 +8,7 @@ The logic lives in modules by what it does; this module is their table of conten
 - `identity.sessions` — who is calling (bearer token or web session), CSRF, sign-out and the
   provider's back-channel logout;
 - `identity.people` — the signed-in person, people, roles, agencies and police units;
+- `identity.directory` — who holds a role where (audiences of other domains);
 - `identity.purge` — sign-in state nobody can use any more.
 
 Our access-token signing keys are `identity.keys`; the provider is `identity.oidc`.
@@ -15,6 +16,13 @@ Our access-token signing keys are `identity.keys`; the provider is `identity.oid
 
 from __future__ import annotations
 
+from backend.identity.directory import (
+    Member,
+    count_members_by_agency,
+    count_persons,
+    members_with_role,
+    person_ids_by_personal_id,
+)
 from backend.identity.keys import check_secret_opens_signing_key
 from backend.identity.oidc import close_clients, get_client
 from backend.identity.people import (
@@ -61,6 +69,7 @@ __all__ = [
     "CSRF_COOKIE",
     "LOGIN_FLOW_MINUTES",
     "SESSION_COOKIE",
+    "Member",
     "MobileHandoff",
     "access_people",
     "access_person",
@@ -74,6 +83,8 @@ __all__ = [
     "check_secret_opens_signing_key",
     "consume_login_flow",
     "cookie_is_secure",
+    "count_members_by_agency",
+    "count_persons",
     "count_staff_people",
     "do_backchannel_logout",
     "do_finish_sign_in",
@@ -93,6 +104,8 @@ __all__ = [
     "get_person_roles",
     "list_agencies",
     "list_police_units",
+    "members_with_role",
+    "person_ids_by_personal_id",
     "validate_callback",
 ]
 

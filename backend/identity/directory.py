@@ -1,0 +1,52 @@
+"""Who holds a role where: the audiences other domains address (communications' campaigns,
+`notify` to a role in a unit). Person ids and memberships only — no names or numbers leave."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import msgspec
+
+from backend.identity import repository
+
+
+class Member(msgspec.Struct, frozen=True, kw_only=True):
+    """A holder of a role and where they hold it."""
+
+    person_id: uuid.UUID
+    agency: str | None
+    police_unit: str | None
+    communes: list[str]
+
+
+async def members_with_role(
+    role: str,
+    *,
+    agencies: Sequence[str] | None = None,
+    police_units: Sequence[str] | None = None,
+    communes: Sequence[str] | None = None,
+) -> list[Member]:
+    """The holders of `role` (one per person: a role is granted once), limited to those
+    agencies, police units or communes when given; ordered by person id."""
+    rows = await repository.members_with_role(
+        role, agencies=agencies, police_units=police_units, communes=communes
+    )
+    return [Member(**msgspec.structs.asdict(row)) for row in rows]
+
+
+async def count_members_by_agency(
+    role: str, agencies: Sequence[str] | None = None
+) -> dict[str, int]:
+    """How many hold `role` in each agency (every agency when `agencies` is None)."""
+    return await repository.count_members_by_agency(role, agencies)
+
+
+async def person_ids_by_personal_id(personal_ids: Sequence[str]) -> dict[str, uuid.UUID]:
+    """The people these personal identification numbers name (unknown numbers left out)."""
+    return await repository.person_ids_by_personal_id(sorted(set(personal_ids)))
+
+
+async def count_persons() -> int:
+    """Everyone who has signed in at least once or was provisioned (every one a citizen)."""
+    return await repository.count_persons()

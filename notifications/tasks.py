@@ -1,0 +1,1 @@
+"""Background jobs of communications (sending campaigns, topic sync, pruning devices)."""
