@@ -48,6 +48,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """The web session, when signed in by cookie."""
     family_id: uuid.UUID | None = None
     """The refresh-token family the access token belongs to (revoked → token refused)."""
+    profile: Any = None
+    """The caller's own person row and grants, read with the principal in one query when the
+    route asks for them (`opt` `profile: True`, GET /api/v1/me); None otherwise."""
 
     @property
     def is_staff(self) -> bool:

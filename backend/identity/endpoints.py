@@ -282,7 +282,7 @@ class MeController(Controller):
     path = "/api/v1/me"
     tags = ["people"]
 
-    @get("/", opt=access(SIGNED_IN, transaction="read"))
+    @get("/", opt=access(SIGNED_IN, transaction="read", profile=True))
     async def me(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Me:
         """The signed-in person: profile, roles, agency and police unit memberships."""
         session_token = request.scope.get("ctn.session_token")  # set by AuthenticationMiddleware

@@ -67,7 +67,9 @@ class AuthenticationMiddleware:
             if not token.strip():
                 raise InvalidToken()
             try:
-                return await service.authenticate_bearer(self.settings, token.strip())
+                return await service.authenticate_bearer(
+                    self.settings, token.strip(), profile=handler_opt(scope, "profile", False)
+                )
             except InvalidToken as exc:
                 security_events.emit(
                     "access_token_rejected",
@@ -80,7 +82,9 @@ class AuthenticationMiddleware:
         if not session_token:
             return None
         try:
-            principal = await service.authenticate_session(self.settings, session_token)
+            principal = await service.authenticate_session(
+                self.settings, session_token, profile=handler_opt(scope, "profile", False)
+            )
         except InvalidToken:
             if public:
                 return None  # a stale cookie does not stop a public page

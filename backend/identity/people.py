@@ -29,7 +29,7 @@ from backend.settings import Settings
 async def get_me(principal: Principal, settings: Settings, session_token: str | None) -> Me:
     """The caller's profile, with only the grants the request honours (a weak sign-in's
     staff roles are left out), and the CSRF token of a web session."""
-    found = await repository.person_with_grants(principal.id)
+    found = principal.profile or await repository.person_with_grants(principal.id)
     if found is None:
         raise PersonNotFound()
     person, granted = found

@@ -350,6 +350,48 @@ async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> Pr
     return _typed(rows[0] if rows else None, PrincipalRow)
 
 
+async def principal_with_profile(
+    person_id: uuid.UUID, family_id: uuid.UUID | None
+) -> tuple[PrincipalRow, PersonRow, list[GrantRow]] | None:
+    """`principal_row` and `person_with_grants` in one round trip, for routes that show the
+    caller their own profile (GET /api/v1/me): the principal is derived from the grants."""
+    rows = await Person.raw(
+        "SELECT p.*, COALESCE((SELECT json_agg(json_build_object("
+        " 'role', g.role, 'agency', g.agency, 'agency_name', a.name,"
+        " 'police_unit', g.police_unit, 'police_unit_name', u.name,"
+        " 'communes', g.communes, 'granted_at', g.granted_at) ORDER BY g.role)"
+        " FROM role_grants g"
+        " LEFT JOIN agencies a ON a.code = g.agency"
+        " LEFT JOIN police_units u ON u.code = g.police_unit"
+        " WHERE g.person = p.id), '[]'::json) AS grants,"
+        " CASE WHEN {}::uuid IS NULL THEN NULL ELSE EXISTS ("
+        "   SELECT 1 FROM refresh_families f"
+        "    WHERE f.id = {} AND f.person = p.id"
+        "      AND f.revoked_at IS NULL AND f.expires_at > now())"
+        " END AS family_alive"
+        " FROM persons p WHERE p.id = {}",
+        family_id,
+        family_id,
+        person_id,
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    grants = msgspec.json.decode(row.pop("grants"), type=list[GrantRow])
+    family_alive = row.pop("family_alive")
+    principal = PrincipalRow(
+        id=row["id"],
+        roles=[g.role for g in grants],
+        agencies=[g.agency for g in grants if g.agency is not None],
+        police_units=[g.police_unit for g in grants if g.police_unit is not None],
+        communes=sorted(
+            {c for g in grants if g.role == "welfare_officer" for c in g.communes or []}
+        ),
+        family_alive=family_alive,
+    )
+    return principal, msgspec.convert(row, PersonRow), grants
+
+
 # --- our signing keys --------------------------------------------------------------------------
 
 

@@ -81,6 +81,7 @@ def _principal(
     via: str,
     session_id: uuid.UUID | None = None,
     family_id: uuid.UUID | None = None,
+    profile: Any = None,
 ) -> Principal:
     roles = {Role.CITIZEN.value, *row.roles}
     if settings.oidc_staff_acr:
@@ -96,25 +97,45 @@ def _principal(
         via="session" if via == "session" else "bearer",
         session_id=session_id,
         family_id=family_id,
+        profile=profile,
     )
 
 
 _POLICE = {Role.POLICE_OFFICER.value, Role.POLICE_SUPERVISOR.value}
 
 
-async def authenticate_bearer(settings: Settings, token: str) -> Principal:
+async def _principal_row(
+    person_id: uuid.UUID, family_id: uuid.UUID | None, *, profile: bool
+) -> tuple[repository.PrincipalRow | None, Any]:
+    if not profile:
+        return await repository.principal_row(person_id, family_id), None
+    found = await repository.principal_with_profile(person_id, family_id)
+    if found is None:
+        return None, None
+    row, person, grants = found
+    return row, (person, grants)
+
+
+async def authenticate_bearer(
+    settings: Settings, token: str, *, profile: bool = False
+) -> Principal:
     """The caller of a bearer access token. Fails closed: the token's refresh family must
-    exist, be the person's and be neither revoked nor expired."""
+    exist, be the person's and be neither revoked nor expired. `profile`: read the person's
+    row and grants in the same query (`Principal.profile`)."""
     claims = await keys.verify_access_token(settings, token)
     person_id = uuid.UUID(claims["sub"])
     family_id = uuid.UUID(claims["fam"])
-    row = await repository.principal_row(person_id, family_id)
+    row, found = await _principal_row(person_id, family_id, profile=profile)
     if row is None or row.family_alive is not True:
         raise InvalidToken()
-    return _principal(settings, row, acr=claims.get("acr"), via="bearer", family_id=family_id)
+    return _principal(
+        settings, row, acr=claims.get("acr"), via="bearer", family_id=family_id, profile=found
+    )
 
 
-async def authenticate_session(settings: Settings, token: str) -> Principal:
+async def authenticate_session(
+    settings: Settings, token: str, *, profile: bool = False
+) -> Principal:
     """The caller of a web session cookie. Fails closed on a session unknown, revoked or
     expired; one idle longer than its person's limit (staff or citizen) is revoked for good.
     `last_seen_at` is written at most every `TOUCH_EVERY`."""
@@ -122,10 +143,12 @@ async def authenticate_session(settings: Settings, token: str) -> Principal:
     session = await repository.web_session_by_token(sha256_hex(token))
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         raise InvalidToken()
-    row = await repository.principal_row(session.person, None)
+    row, found = await _principal_row(session.person, None, profile=profile)
     if row is None:
         raise InvalidToken()
-    principal = _principal(settings, row, acr=session.acr, via="session", session_id=session.id)
+    principal = _principal(
+        settings, row, acr=session.acr, via="session", session_id=session.id, profile=found
+    )
     idle = (
         settings.session_idle_minutes_staff
         if principal.is_staff
