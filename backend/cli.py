@@ -211,15 +211,74 @@ async def _seed(settings: Settings, *, only_first_time: bool) -> None:
     await load_demo_data(settings, only_first_time=only_first_time, echo=click.echo)
 
 
+async def _seed_load(
+    settings: Settings, *, citizens: int, civil_servants: int, agencies: int, devices: int
+) -> None:
+    from backend.identity.service import do_load_synthetic_people
+    from notifications.synthetic.service import do_load_synthetic_devices
+
+    click.echo(f"→ synthetic load data: {citizens:,} people")
+    await do_load_synthetic_people(
+        citizens, civil_servants=civil_servants, agencies=agencies, echo=click.echo
+    )
+    await do_load_synthetic_devices(settings, citizens, devices, echo=click.echo)
+
+
 @main.command()
 @data_dir_option
-def seed(data_dir: Path | None) -> None:
+@click.option(
+    "--citizens",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also make this many synthetic people (benchmarks; personal ids 9…).",
+)
+@click.option(
+    "--civil-servants",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Of the synthetic people, this many are civil servants of synthetic agencies.",
+)
+@click.option(
+    "--agencies",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Synthetic agencies the civil servants are spread over.",
+)
+@click.option(
+    "--devices",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Of the synthetic people, this many have a registered device (topics synced).",
+)
+@click.option("--no-demo", is_flag=True, help="Only the synthetic data, not the demo data.")
+def seed(
+    data_dir: Path | None,
+    citizens: int,
+    civil_servants: int,
+    agencies: int,
+    devices: int,
+    no_demo: bool,
+) -> None:
     """Load the demo data (idempotent: running it again changes nothing). Its role grants
-    are audited, so CTN_SECRET_KEY is needed."""
+    are audited, so CTN_SECRET_KEY is needed. With --citizens (and --civil-servants,
+    --devices), large synthetic data for benchmarks, also idempotent."""
     with _database(data_dir) as settings:
         _require_secret_opens_keys(settings)
-        _run(lambda: _seed(settings, only_first_time=False))
-    click.echo("✔ demo data loaded")
+        if not no_demo:
+            _run(lambda: _seed(settings, only_first_time=False))
+            click.echo("✔ demo data loaded")
+        if citizens:
+            _run(
+                lambda: _seed_load(
+                    settings,
+                    citizens=citizens,
+                    civil_servants=civil_servants,
+                    agencies=agencies,
+                    devices=devices,
+                )
+            )
+            click.echo("✔ synthetic data loaded")
 
 
 # --- serve / worker ----------------------------------------------------------------------

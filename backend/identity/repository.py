@@ -764,3 +764,44 @@ async def person_ids_by_personal_id(personal_ids: Sequence[str]) -> dict[str, uu
 async def count_persons() -> int:
     rows = await Person.raw("SELECT count(*) AS n FROM persons")
     return int(rows[0]["n"])
+
+
+# --- synthetic people (benchmark data, `ctn seed --citizens`) ------------------------------------
+
+SYNTHETIC_PREFIX = "9"
+"""Personal ids of synthetic people start with 9 followed by 11 digits of a counter: no real
+citizen's number (whose first three digits are a province code, 001–096) looks like that."""
+
+
+async def insert_synthetic_people(first: int, last: int) -> int:
+    """People `first`..`last` of the synthetic series (generated in the server, skipping
+    those that exist); returns how many were new."""
+    rows = await Person.raw(
+        "WITH made AS (INSERT INTO persons (id, personal_id, created_at, updated_at)"
+        " SELECT gen_random_uuid(), {} || lpad(n::text, 11, '0'), now(), now()"
+        " FROM generate_series({}::bigint, {}::bigint) AS n"
+        " ON CONFLICT (personal_id) DO NOTHING RETURNING 1) SELECT count(*) AS n FROM made",
+        SYNTHETIC_PREFIX,
+        first,
+        last,
+    )
+    return int(rows[0]["n"])
+
+
+async def grant_synthetic_civil_servants(count: int, agencies: Sequence[str]) -> int:
+    """Make the first `count` synthetic people civil servants, spread over `agencies`."""
+    rows = await RoleGrant.raw(
+        "WITH made AS (INSERT INTO role_grants (person, role, agency, communes, granted_at)"
+        " SELECT p.id, 'civil_servant', ({}::varchar[])[1 + (n % cardinality({}::varchar[]))],"
+        " ARRAY[]::varchar[], now()"
+        " FROM generate_series(1::bigint, {}::bigint) AS n"
+        " JOIN persons p ON p.personal_id = {} || lpad(n::text, 11, '0')"
+        " WHERE NOT EXISTS (SELECT 1 FROM role_grants g"
+        "                    WHERE g.person = p.id AND g.role = 'civil_servant')"
+        " RETURNING 1) SELECT count(*) AS n FROM made",
+        list(agencies),
+        list(agencies),
+        count,
+        SYNTHETIC_PREFIX,
+    )
+    return int(rows[0]["n"])

@@ -62,6 +62,7 @@ from backend.identity.signin import (
     do_finish_sign_in,
     validate_callback,
 )
+from backend.identity.synthetic import SYNTHETIC_PREFIX, do_load_synthetic_people
 from backend.identity.tokens import do_issue_tokens, do_redeem_handoff_code, do_refresh
 from backend.settings import Settings
 
@@ -69,6 +70,7 @@ __all__ = [
     "CSRF_COOKIE",
     "LOGIN_FLOW_MINUTES",
     "SESSION_COOKIE",
+    "SYNTHETIC_PREFIX",
     "Member",
     "MobileHandoff",
     "access_people",
@@ -90,6 +92,7 @@ __all__ = [
     "do_finish_sign_in",
     "do_grant_role",
     "do_issue_tokens",
+    "do_load_synthetic_people",
     "do_provision_person",
     "do_purge_expired",
     "do_redeem_handoff_code",
