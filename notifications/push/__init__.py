@@ -8,6 +8,10 @@ what is in flight, keeps the project's send rate under its quota across workers,
 what FCM says is transient (UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED) with backoff, honouring
 Retry-After. What is left after that is the caller's to record: `Outcome.UNREGISTERED` and
 `Outcome.INVALID_TOKEN` mean the device is gone and must be deleted.
+
+`gateway(settings)` is the process's gateway, created on first use; `close_gateway()` closes
+it (a worker at shutdown, a test between settings). `push.standin` is a local FCM stand-in for
+tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -90,3 +97,30 @@ class PushGateway(Protocol):
     ) -> list[TopicError]: ...
 
     async def aclose(self) -> None: ...
+
+
+_gateway: PushGateway | None = None
+
+
+def gateway(settings: Settings) -> PushGateway:
+    """The process's gateway, made from `settings` on first use (`CTN_PUSH_BACKEND`); later
+    calls return the same one until `close_gateway()`."""
+    global _gateway
+    if _gateway is None:
+        if settings.push_backend == "fcm":
+            from notifications.push.fcm import FcmGateway
+
+            _gateway = FcmGateway(settings)
+        else:
+            from notifications.push.logging import LoggingGateway
+
+            _gateway = LoggingGateway(settings)
+    return _gateway
+
+
+async def close_gateway() -> None:
+    """Close the process's gateway, if one was made; the next `gateway()` makes a new one."""
+    global _gateway
+    current, _gateway = _gateway, None
+    if current is not None:
+        await current.aclose()
