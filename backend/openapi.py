@@ -349,6 +349,17 @@ BODIES: dict[tuple[str, str], RequestBody] = {
         "Optional: the refresh token, when the app holds one of another family.",
         required=False,
     ),
+    ("POST", "/api/v1/campaigns/{campaign_id}/audience-list"): RequestBody(
+        description=(
+            "Personal identification numbers (12 digits), one per line, in UTF-8: plain text, "
+            "or CSV with the numbers in the first column (a header line is skipped)."
+        ),
+        required=True,
+        content={
+            "text/csv": OpenAPIMediaType(schema=Schema(type="string")),  # type: ignore[arg-type]  # str enums
+            "text/plain": OpenAPIMediaType(schema=Schema(type="string")),  # type: ignore[arg-type]  # str enums
+        },
+    ),
     ("POST", "/auth/backchannel-logout"): RequestBody(
         description="OpenID Connect Back-Channel Logout 1.0: the provider's logout token.",
         required=True,

@@ -25,6 +25,7 @@ from backend.db import after_commit
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
 from backend.settings import Settings
 from content import repository
+from content.articles.schemas import ArticleSummary
 from content.assets import asset_prefix, storage, view
 from content.errors import MediaNotForPublicUse, MediaNotFound
 from content.pipeline import Claim as Claim
@@ -208,6 +209,14 @@ async def get_asset(
     if row is None:
         raise MediaNotFound()
     return view(settings, row, language=language, include_original=include_original)
+
+
+async def get_published_article(article_id: uuid.UUID) -> ArticleSummary | None:
+    """A published article by id (whatever its audience), for another domain linking to it
+    (communications' campaigns); None when there is none or it is not published."""
+    from content.articles import service as articles  # it imports this module
+
+    return await articles.get_published_article(article_id)
 
 
 async def find_asset_by_filename(filename: str) -> uuid.UUID | None:

@@ -5,4 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-ROUTE_HANDLERS: list[Any] = []
+from notifications.campaigns.endpoints import ROUTE_HANDLERS as CAMPAIGN_ROUTES
+
+ROUTE_HANDLERS: list[Any] = [
+    *CAMPAIGN_ROUTES,
+]

@@ -95,6 +95,10 @@ class Campaign(Table, tablename="campaigns"):
     """The content and audience as submitted: what the approver compares against."""
     approved_by = UUID(null=True, default=None)
     approved_at = Timestamptz(null=True, default=None)
+    review_comment = Text(null=True, default=None)
+    """Why an approver returned it to draft (shown to its writers until submitted again)."""
+    returned_by = UUID(null=True, default=None)
+    returned_at = Timestamptz(null=True, default=None)
     cancelled_by = UUID(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
     sending_started_at = Timestamptz(null=True, default=None)

@@ -1,1 +1,6 @@
-"""Background jobs of communications (sending campaigns, topic sync, pruning devices)."""
+"""Background jobs of communications: every job module of the domain, imported so that the
+worker registers their tasks (`backend.domains` names this one module)."""
+
+from notifications.campaigns import jobs as campaign_jobs
+
+__all__ = ["campaign_jobs"]

@@ -131,6 +131,8 @@ EMPTY_BODY = {
     "application/json": b"{}",
     "application/x-www-form-urlencoded": b"",
     "application/octet-stream": b"",
+    "text/csv": b"",
+    "text/plain": b"",
     "multipart/form-data": (
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
         b"Content-Type: image/png\r\n\r\n\r\n--b--\r\n"

@@ -713,6 +713,15 @@ def preview_body(principal: Principal | None, markdown: str) -> str:
     return render(markdown)
 
 
+async def get_published_article(article_id: uuid.UUID) -> ArticleSummary | None:
+    """A published article by id (whatever its audience), for another domain that links to
+    it (communications' campaigns); None when there is none or it is not published."""
+    row = await repository.get_by_id(article_id)
+    if row is None or row.status != ArticleStatus.PUBLISHED or row.revises_id is not None:
+        return None
+    return _summary(row)
+
+
 async def find_article_slug(slug: str) -> bool:
     """Whether an article with this slug exists (demo data idempotency)."""
     return await repository.slug_exists(slug)
