@@ -78,6 +78,11 @@ class DeviceSend:
 class TopicError:
     installation_id: str
     reason: str
+    """FCM's error code (UNREGISTERED, INVALID_ARGUMENT, UNAVAILABLE, …)."""
+
+
+TOPIC_DEVICE_GONE = frozenset({"UNREGISTERED", "INVALID_ARGUMENT", "NOT_FOUND"})
+"""`TopicError` reasons meaning the device is gone (delete it), as DEVICE_GONE for sends."""
 
 
 class PushGateway(Protocol):

@@ -76,6 +76,17 @@ TOPIC_BATCH = 1000
 """Devices per `subscribe_to_topic` call (firebase-admin's limit)."""
 ELLIPSIS = "…"
 TRANSIENT = frozenset({Outcome.QUOTA_EXCEEDED, Outcome.UNAVAILABLE, Outcome.INTERNAL})
+TOPIC_TRANSIENT = frozenset(
+    {
+        "UNAVAILABLE",
+        "INTERNAL",
+        "QUOTA_EXCEEDED",
+        "RESOURCE_EXHAUSTED",
+        "DEADLINE_EXCEEDED",
+        "UNKNOWN_ERROR",  # no answer at all (connection refused or reset)
+    }
+)
+"""Reasons of a failed topic request worth trying again."""
 _TARGETS = ("token", "fid", "topic", "condition")
 _DEVICE_FIELDS = frozenset({"message.token", "message.fid"})
 _app_names = itertools.count(1)
@@ -495,7 +506,8 @@ class FcmGateway:
 
     async def subscribe(self, topic: str, installation_ids: Sequence[str]) -> list[TopicError]:
         """One FCM request per device (firebase-admin 7.7); the devices that failed, with
-        FCM's error code as the reason (e.g. UNREGISTERED: the device is gone)."""
+        FCM's error code as the reason (`TOPIC_DEVICE_GONE`: the device is gone). Transient
+        failures are tried again with backoff (bounded) before they are reported."""
         return await self._topic(messaging.subscribe_to_topic, topic, installation_ids)
 
     async def unsubscribe(self, topic: str, installation_ids: Sequence[str]) -> list[TopicError]:
@@ -505,16 +517,30 @@ class FcmGateway:
     async def _topic(
         self, call: Callable[..., Any], topic: str, installation_ids: Sequence[str]
     ) -> list[TopicError]:
-        ids = list(installation_ids)
         errors: list[TopicError] = []
-        for start in range(0, len(ids), TOPIC_BATCH):
-            part = ids[start : start + TOPIC_BATCH]
-            await self._fresh_token()
-            response = await self._run(
-                self._topic_executor, functools.partial(call, part, topic, app=self._app)
-            )
-            errors += [TopicError(part[e.index], str(e.reason)) for e in response.errors]
-        return errors
+        pending = list(installation_ids)
+        attempt = 1
+        while pending:
+            again: list[str] = []
+            for start in range(0, len(pending), TOPIC_BATCH):
+                part = pending[start : start + TOPIC_BATCH]
+                await self._fresh_token()
+                response = await self._run(
+                    self._topic_executor, functools.partial(call, part, topic, app=self._app)
+                )
+                for error in response.errors:
+                    device, reason = part[error.index], str(error.reason)
+                    if reason in TOPIC_TRANSIENT and attempt < self._backoff.attempts:
+                        again.append(device)
+                    else:
+                        errors.append(TopicError(device, reason))
+            if again:
+                # The library keeps no Retry-After for topic requests: backoff alone.
+                await self._sleep(self._backoff.wait(Outcome.UNAVAILABLE, attempt, None))
+            pending = again
+            attempt += 1
+        order = {device: i for i, device in enumerate(installation_ids)}
+        return sorted(errors, key=lambda e: order[e.installation_id])
 
     async def aclose(self) -> None:
         # delete_app closes the messaging service with asyncio.run(): not on this loop.

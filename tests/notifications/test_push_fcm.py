@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from notifications.push import DEVICE_GONE, DeviceSend, Outcome, PushMessage, gateway
+from notifications.push import (
+    DEVICE_GONE,
+    TOPIC_DEVICE_GONE,
+    DeviceSend,
+    Outcome,
+    PushMessage,
+    gateway,
+)
 from notifications.push.fcm import Backoff, FcmGateway
 from notifications.push.standin import payload_bytes
 from tests.notifications.fcm import Fcm
@@ -258,11 +265,25 @@ async def test_devices_are_subscribed_and_unsubscribed_one_by_one(
 
     errors = await push.subscribe("commune-05443", [kept, moved, gone])
     assert [(e.installation_id, e.reason) for e in errors] == [(gone, "UNREGISTERED")]
+    assert errors[0].reason in TOPIC_DEVICE_GONE
     assert fcm.standin.subscriptions("commune-05443") == {"commune-05443": {kept, moved}}
     assert await push.subscribe("commune-05443", [kept]) == []  # already: no error
 
     assert await push.unsubscribe("commune-05443", [moved, "never-subscribed"]) == []
     assert fcm.standin.subscriptions("commune-05443") == {"commune-05443": {kept}}
+
+
+async def test_topic_requests_that_fail_for_now_are_tried_again(
+    fcm: Fcm, make_gateway: MakeGateway
+) -> None:
+    push = make_gateway()
+    targets = devices(4)
+    fcm.standin.fail_next(3, "UNAVAILABLE", scope="topics")
+
+    assert await push.subscribe("lang-vi", targets) == []
+
+    assert fcm.standin.subscriptions("lang-vi") == {"lang-vi": set(targets)}
+    assert fcm.standin.counts()["requests"] == 4 + 3
 
 
 async def test_the_process_gateway_follows_the_settings(fcm: Fcm, infrastructure: None) -> None:
