@@ -67,6 +67,7 @@ def _fcm_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fcm
 async def fcm(_fcm_standin: tuple[FcmStandIn, Path], settings: Any) -> AsyncIterator[Fcm]:
     standin, credentials_file = _fcm_standin
     standin.reset()
+    await close_gateway()  # one made by an earlier test from other settings
     yield Fcm(standin, credentials_file, _settings_for(settings, standin, credentials_file))
     standin.release(drop=True)
     await close_gateway()
@@ -77,6 +78,7 @@ async def fcm_process(settings: Any, tmp_path: Path) -> AsyncIterator[Fcm]:
     process = StandInProcess(log=tmp_path / "standin.log")
     standin = process.start()
     credentials_file = standin.write_service_account(tmp_path / "service-account.json")
+    await close_gateway()
     try:
         yield Fcm(standin, credentials_file, _settings_for(settings, standin, credentials_file))
     finally:
