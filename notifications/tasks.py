@@ -2,5 +2,7 @@
 worker registers their tasks (`backend.domains` names this one module)."""
 
 from notifications.campaigns import jobs as campaign_jobs
+from notifications.devices import jobs as device_jobs
+from notifications.inbox import jobs as inbox_jobs
 
-__all__ = ["campaign_jobs"]
+__all__ = ["campaign_jobs", "device_jobs", "inbox_jobs"]
