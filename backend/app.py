@@ -34,6 +34,7 @@ from backend.middleware import (
 )
 from backend.problems import exception_handler
 from backend.settings import Settings, get_settings
+from notifications.push import close_gateway
 
 log = logging.getLogger("ctn.app")
 
@@ -101,6 +102,7 @@ def create_app(
                             await worker
         finally:
             await close_clients()
+            await close_gateway()
             if opened_pool:
                 await db.close_pool()
 

@@ -394,6 +394,9 @@ def _worker(settings: Settings, concurrency: int | None, queues: tuple[str, ...]
                     options["queues"] = list(queues)
                 await job_app.run_worker_async(**options)
         finally:
+            from notifications.push import close_gateway
+
+            await close_gateway()
             await db.close_pool()
 
     _run(run)
