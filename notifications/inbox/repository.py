@@ -34,7 +34,8 @@ _ME = """me AS (
 # or them by name (a campaign_reads row written at send time — or on their first open). A
 # campaign cancelled after sending started stays where it went out: for people with a row,
 # and for public audiences where a topic message of it was accepted (or is in doubt) for
-# the whole province or for the person's commune.
+# the whole province or for the person's commune (`sending`, `resending` and `in_doubt`: a
+# killed worker's request may have reached FCM).
 _VISIBLE = """c.sending_started_at IS NOT NULL
   AND c.status IN ('sending', 'sent', 'cancelled')
   AND NOT (c.category = ANY(me.muted))
@@ -45,7 +46,8 @@ _VISIBLE = """c.sending_started_at IS NOT NULL
        OR (c.audience_kind = 'communes' AND me.commune = ANY(c.audience_communes)))
       AND (c.status <> 'cancelled' OR EXISTS (
         SELECT 1 FROM topic_sends t
-        WHERE t.campaign_id = c.id AND t.status IN ('accepted', 'sending')
+        WHERE t.campaign_id = c.id
+          AND (t.status IN ('accepted', 'sending', 'resending') OR t.error = 'in_doubt')
           AND (t.commune_code IS NULL OR t.commune_code = me.commune)))
     )
   )"""
