@@ -57,6 +57,7 @@ async def check_audience(
 ) -> tuple[list[str], list[str]]:
     """The (communes, agencies) to store: a non-empty list of the province's communes for
     `communes`, of registered agencies for `agencies`, nothing for the other kinds."""
+    kind = AudienceKind(kind)
     commune_codes = sorted(set(communes))
     agency_codes = sorted(set(agencies))
     if kind is not AudienceKind.COMMUNES and commune_codes:
@@ -89,6 +90,7 @@ async def internal_members(
 ) -> tuple[list[uuid.UUID], list[str | None]]:
     """(person ids, their agencies) of an internal audience: the civil servants of the
     agencies, or all of them."""
+    kind = AudienceKind(kind)
     members = await members_with_role(
         Role.CIVIL_SERVANT.value,
         agencies=list(agencies) if kind is AudienceKind.AGENCIES else None,
@@ -105,6 +107,7 @@ async def reach(
     campaign_id: uuid.UUID | None,
 ) -> Reach:
     """How many people the audience reaches now, and their devices."""
+    kind = AudienceKind(kind)
     muted = muted_filter(category)
     if kind is AudienceKind.CITIZENS:
         return await repository.public_reach(

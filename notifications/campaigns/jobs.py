@@ -189,10 +189,11 @@ async def _has_job(campaign_id: uuid.UUID) -> bool:
     return False
 
 
-async def run_due(now: datetime | None = None) -> int:
-    """Requeue stalled sending jobs, and give a job to every campaign that is due, or sending,
-    and has none waiting or running. How many jobs were deferred."""
-    recovered = await recover_stalled_send_jobs()
+async def run_due(now: datetime | None = None, *, stalled_seconds: float = STALLED_SECONDS) -> int:
+    """Requeue the sending jobs of workers silent for `stalled_seconds`, and give a job to
+    every campaign that is due, or sending, and has none waiting or running. How many jobs
+    were deferred."""
+    recovered = await recover_stalled_send_jobs(stalled_seconds)
     if recovered:
         log_fields(log, logging.WARNING, "stalled campaign jobs requeued", count=recovered)
     async with unit_of_work():
