@@ -20,14 +20,21 @@ import msgspec
 from notifications.tables import Campaign, CampaignRead, InboxItem, PushDelivery, SurveyAnswer
 
 # The person (first parameter) and the categories that may be muted (second): their commune,
-# language and effectively muted categories, defaults when they have no settings row.
+# language and effectively muted categories, defaults when they have no settings row; and
+# their campaign_reads rows.
 _ME = """me AS (
   SELECT x.person_id, p.commune_code AS commune, COALESCE(p.language, 'vi') AS language,
          ARRAY(SELECT unnest(p.muted_categories) INTERSECT SELECT unnest(x.mutable))::varchar[]
            AS muted
   FROM (SELECT {}::uuid AS person_id, {}::varchar[] AS mutable) AS x
   LEFT JOIN notification_profiles p ON p.person_id = x.person_id
+),
+mine AS MATERIALIZED (
+  SELECT r.campaign_id, r.opened_at, r.acknowledged_at
+  FROM campaign_reads r, me WHERE r.person_id = me.person_id
 )"""
+# `mine`, the person's own campaign_reads rows (by the person_id index), is materialised and
+# hashed against the campaigns: one index range scan instead of one probe per campaign.
 
 # Is campaign `c` in the person's inbox (`r`: their campaign_reads row, if any)? Sent or
 # being sent, not in a category they muted, and addressed to them: everyone, their commune,
@@ -40,7 +47,7 @@ _VISIBLE = """c.sending_started_at IS NOT NULL
   AND c.status IN ('sending', 'sent', 'cancelled')
   AND NOT (c.category = ANY(me.muted))
   AND (
-    r.id IS NOT NULL
+    r.campaign_id IS NOT NULL
     OR (
       (c.audience_kind = 'citizens'
        OR (c.audience_kind = 'communes' AND me.commune = ANY(c.audience_communes)))
@@ -53,25 +60,28 @@ _VISIBLE = """c.sending_started_at IS NOT NULL
   )"""
 
 _CAMPAIGNS = f"""campaigns c CROSS JOIN me
-  LEFT JOIN campaign_reads r ON r.campaign_id = c.id AND r.person_id = me.person_id
+  LEFT JOIN mine r ON r.campaign_id = c.id
   WHERE {_VISIBLE}"""
 
 _ENTRIES = f"""(
   SELECT 'campaign' AS kind, c.id, c.sending_started_at AS at, c.category, c.title, c.body,
          c.translations, c.deep_link, c.urgent, c.article_id, c.image_asset_id, c.requires_ack,
-         c.survey, r.opened_at, r.acknowledged_at, s.choices AS answer, s.answered_at,
-         me.language, me.commune
-  FROM campaigns c CROSS JOIN me
-  LEFT JOIN campaign_reads r ON r.campaign_id = c.id AND r.person_id = me.person_id
-  LEFT JOIN survey_answers s ON s.campaign_id = c.id AND s.person_id = me.person_id
-  WHERE {_VISIBLE}
+         c.survey, r.opened_at, r.acknowledged_at, me.language, me.commune
+  FROM {_CAMPAIGNS}
   UNION ALL
   SELECT 'item', i.id, i.created_at, i.category, i.title, i.body, i.translations, i.deep_link,
          false, NULL::uuid, NULL::uuid, i.requires_ack, NULL::jsonb, i.read_at,
-         i.acknowledged_at, NULL::smallint[], NULL::timestamptz, me.language, me.commune
+         i.acknowledged_at, me.language, me.commune
   FROM inbox_items i CROSS JOIN me
   WHERE i.person_id = me.person_id
 ) AS e"""
+
+# The person's survey answers, joined to the page's entries only (after the limit).
+_WITH_ANSWERS = """SELECT page.*, s.choices AS answer, s.answered_at
+  FROM page CROSS JOIN me
+  LEFT JOIN survey_answers s
+    ON page.kind = 'campaign' AND s.campaign_id = page.id AND s.person_id = me.person_id
+  ORDER BY page.at DESC, page.id DESC"""
 
 
 class EntryRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,8 +132,8 @@ async def page(
         condition = "WHERE (e.at, e.id) < ({}::timestamptz, {}::uuid)"
         args += [after[0], after[1]]
     rows = await Campaign.raw(
-        f"WITH {_ME} SELECT e.* FROM {_ENTRIES} {condition}"
-        " ORDER BY e.at DESC, e.id DESC LIMIT {}",
+        f"WITH {_ME}, page AS (SELECT e.* FROM {_ENTRIES} {condition}"
+        f" ORDER BY e.at DESC, e.id DESC LIMIT {{}}) {_WITH_ANSWERS}",
         *args,
         limit,
     )
@@ -133,7 +143,7 @@ async def page(
 async def get(person_id: uuid.UUID, mutable: Sequence[str], entry_id: uuid.UUID) -> EntryRow | None:
     """One entry of the person's inbox; None if it is not in it (or does not exist)."""
     rows = await Campaign.raw(
-        f"WITH {_ME} SELECT e.* FROM {_ENTRIES} WHERE e.id = {{}}",
+        f"WITH {_ME}, page AS (SELECT e.* FROM {_ENTRIES} WHERE e.id = {{}}) {_WITH_ANSWERS}",
         person_id,
         list(mutable),
         entry_id,
