@@ -206,9 +206,13 @@ def migrate(data_dir: Path | None, verbose: bool) -> None:
 
 
 async def _seed(settings: Settings, *, only_first_time: bool) -> None:
+    from backend.jobs import job_app
     from seed.demo import load_demo_data
 
-    await load_demo_data(settings, only_first_time=only_first_time, echo=click.echo)
+    # Demo data defers jobs once it commits (a device's topic sync, a campaign's send): the
+    # queue must be open to take them; a worker runs them later.
+    async with job_app.open_async():
+        await load_demo_data(settings, only_first_time=only_first_time, echo=click.echo)
 
 
 async def _seed_load(
