@@ -25,7 +25,7 @@ from backend.db import after_commit
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
 from backend.settings import Settings
 from content import repository
-from content.articles.schemas import ArticleSummary
+from content.articles.schemas import ArticlePage, ArticleSummary
 from content.assets import asset_prefix, storage, view
 from content.errors import MediaNotForPublicUse, MediaNotFound
 from content.pipeline import Claim as Claim
@@ -217,6 +217,14 @@ async def get_published_article(article_id: uuid.UUID) -> ArticleSummary | None:
     from content.articles import service as articles  # it imports this module
 
     return await articles.get_published_article(article_id)
+
+
+async def list_published_articles(principal: Principal | None, page: PageRequest) -> ArticlePage:
+    """The published articles the caller may read, newest first, for another domain that
+    offers them to link to (the campaign editor's article picker)."""
+    from content.articles import service as articles  # it imports this module
+
+    return await articles.list_articles(principal, page)
 
 
 async def find_asset_by_filename(filename: str) -> uuid.UUID | None:
