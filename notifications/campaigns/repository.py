@@ -402,16 +402,17 @@ async def count_recipients(campaign_id: uuid.UUID) -> tuple[int, int]:
 
 
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
-    """A device push claimed (its `push_deliveries` row committed as `sending`)."""
+    """A device push claimed (its `push_deliveries` row committed as `sending`), with the
+    language its person chose (None: no settings) and the device's locale."""
 
     installation_id: str
     person_id: uuid.UUID
-    language: str
+    language: str | None
+    locale: str | None
 
 
 _WITH_LANGUAGE = (
-    " SELECT c.installation_id, c.person_id,"
-    " coalesce(p.language, d.locale, 'vi') AS language"
+    " SELECT c.installation_id, c.person_id, p.language, d.locale"
     " FROM claimed c LEFT JOIN devices d ON d.installation_id = c.installation_id"
     " LEFT JOIN notification_profiles p ON p.person_id = c.person_id"
     " ORDER BY c.installation_id"
@@ -501,18 +502,6 @@ async def record_deliveries(
         [r.message_id for r in results],
         campaign_id,
     )
-
-
-async def delete_devices(installation_ids: Sequence[str]) -> int:
-    """Forget devices FCM says are gone."""
-    if not installation_ids:
-        return 0
-    rows = await Device.raw(
-        "WITH deleted AS (DELETE FROM devices WHERE installation_id = ANY({}::varchar[])"
-        " RETURNING 1) SELECT count(*) AS n FROM deleted",
-        list(installation_ids),
-    )
-    return int(rows[0]["n"])
 
 
 # --- topic (condition) sends --------------------------------------------------------------------

@@ -13,7 +13,8 @@ committed before its push leaves.
   RETURNING`), is sent through the gateway, and its outcomes recorded; devices FCM reports
   gone are deleted. Rows a killed run left `sending` are in doubt: the next run sends them
   once more (same collapse key: the phone shows one notification), and gives up on them as
-  `in_doubt` if that run dies too.
+  `in_doubt` if that run dies too. Each device gets the campaign in its person's language
+  (their settings; else the device's locale), in Vietnamese when it has no such translation.
 - Broadcasts (citizens, communes): one condition message per target (everyone, or each
   commune) × language, each claimed in `topic_sends` (unique per campaign and target) the
   same way.
@@ -43,6 +44,7 @@ from notifications.campaigns.repository import (
 from notifications.campaigns.schedule import QuietHours
 from notifications.campaigns.schemas import PUBLIC_AUDIENCES, AudienceKind, CampaignStatus
 from notifications.categories import LANGUAGES
+from notifications.devices.service import do_remove_gone_devices, language_of_locale
 from notifications.push import (
     DEVICE_GONE,
     DeviceSend,
@@ -226,7 +228,9 @@ def device_sends(batch: DeviceBatch) -> list[DeviceSend]:
     messages: dict[str, PushMessage] = {}
     sends = []
     for claim in batch.claims:
-        language = claim.language if claim.language in batch.row.translations else "vi"
+        language = claim.language or language_of_locale(claim.locale or "")
+        if language not in batch.row.translations:
+            language = "vi"
         if language not in messages:
             messages[language] = push_message(batch.row, language)
         sends.append(DeviceSend(installation_id=claim.installation_id, message=messages[language]))
@@ -268,7 +272,7 @@ async def do_record_devices(
         if outcome.outcome in DEVICE_GONE:
             gone.append(claim.installation_id)
     await repository.record_deliveries(campaign_id, recorded, now)
-    deleted = await repository.delete_devices(gone)
+    deleted = await do_remove_gone_devices(gone)
     accepted = sum(1 for r in recorded if r.status == "accepted")
     return BatchReport(accepted=accepted, failed=len(recorded) - accepted, gone=deleted)
 
