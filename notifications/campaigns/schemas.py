@@ -56,6 +56,8 @@ DeepLink = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Question = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 OptionLabel = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+"""With its offset (`2026-12-01T08:00:00+07:00`)."""
 
 
 class Translation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -106,7 +108,7 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """For `communes`: commune (ward) codes of the province."""
     audience_agencies: list[AgencyCode] = []
     """For `agencies`: agency codes."""
-    scheduled_for: datetime | None = None
+    scheduled_for: AwareDatetime | None = None
     """When to send (none: as soon as approved); moved out of quiet hours when it must."""
 
 
@@ -127,7 +129,7 @@ class CampaignUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     audience_kind: AudienceKind | msgspec.UnsetType = msgspec.UNSET
     audience_communes: list[CommuneCode] | msgspec.UnsetType = msgspec.UNSET
     audience_agencies: list[AgencyCode] | msgspec.UnsetType = msgspec.UNSET
-    scheduled_for: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    scheduled_for: AwareDatetime | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CampaignReturn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -377,3 +377,30 @@ async def test_every_fcm_error_class_is_recorded_and_gone_devices_are_deleted(
             left = [d.installation_id for d in (await list_devices(person)).items]
         gone = code in ("UNREGISTERED", "INVALID_ARGUMENT")
         assert left == ([] if gone else [device]), code
+
+
+async def test_broadcast_messages_left_claimed_by_a_dead_run_are_sent_once_more(
+    client: httpx.AsyncClient, newsroom: Newsroom, fcm: Fcm, gateway: FcmGateway
+) -> None:
+    campaign_id = uuid.UUID(
+        await approved(
+            newsroom,
+            fcm,
+            category="transport",
+            audience_kind="communes",
+            audience_communes=["05443"],
+        )
+    )
+    async with unit_of_work():
+        await sending.do_start(fcm.settings, campaign_id, MORNING)
+        lost = await sending.do_claim_topics(campaign_id, size=4, now=MORNING)
+    assert lost is not None and len(lost.targets) == 4
+    figures = await analytics(client, newsroom, str(campaign_id))
+    assert figures["topic_messages"]["pending"] == 4
+
+    done = await run_until_done(fcm.settings, campaign_id, gateway=gateway, now=at(MORNING))
+    assert (done.state, done.sent) == ("finished", 6)
+    conditions = [m.to for m in fcm.standin.messages() if m.target == "condition"]
+    assert len(conditions) == len(set(conditions)) == 6
+    figures = await analytics(client, newsroom, str(campaign_id))
+    assert figures["topic_messages"] == {"accepted": 6, "failed": {}, "pending": 0}

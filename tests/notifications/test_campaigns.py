@@ -217,6 +217,7 @@ async def test_a_draft_keeps_its_text_translations_survey_and_audience(
         ({"article_id": str(uuid.uuid4())}, "campaign_article_invalid"),
         ({"image_asset_id": str(uuid.uuid4())}, "campaign_image_invalid"),
         ({"scheduled_for": "2020-01-01T08:00:00+07:00"}, "campaign_schedule_in_past"),
+        ({"scheduled_for": "2099-01-01T08:00:00"}, "validation_failed"),
     ],
 )
 async def test_a_campaign_with_invalid_content_is_refused_with_its_code(
