@@ -929,62 +929,69 @@ def _hour_label(hour: datetime) -> str:
     return hour.astimezone(VIETNAM).strftime("%H:00 %d/%m")
 
 
+@dataclass(frozen=True)
+class Chart:
+    caption: str
+    """Shown above the chart (the SVG's own title is for screen readers)."""
+    svg: Markup
+
+
+def _chart(title: str, bars: list[Bar]) -> Chart:
+    return Chart(title, bar_chart(title, bars))
+
+
 def analytics_charts(
     analytics: CampaignAnalytics, lang: str, communes: dict[str, str], agencies: dict[str, str]
-) -> dict[str, Any]:
-    """The charts of the analytics page, as SVG (backend.console.charts)."""
+) -> dict[str, Chart]:
+    """The charts of the analytics page, as SVG (backend.console.charts): per hour (accepted,
+    opened, acknowledged), by commune (opened), by agency (acknowledged, or opened when the
+    campaign asks for no acknowledgement), the survey's tallies."""
 
     def t(vi: str, en: str) -> str:
         return en if lang == "en" else vi
 
     unknown = t("Không rõ", "Unknown")
-    hours = analytics.hourly
-    charts: dict[str, Any] = {}
-    if hours:
-        for key, vi, en, tone in (
-            ("accepted", "FCM đã nhận theo giờ", "Accepted by FCM per hour", "primary"),
-            ("opened", "Đã mở theo giờ", "Opened per hour", "ok"),
-            ("acknowledged", "Đã xác nhận theo giờ", "Acknowledged per hour", "warn"),
-        ):
-            charts[f"hourly_{key}"] = bar_chart(
+    charts: dict[str, Chart] = {}
+    for key, vi, en, tone in (
+        ("accepted", "FCM đã nhận, theo giờ", "Accepted by FCM, per hour", "primary"),
+        ("opened", "Đã mở, theo giờ", "Opened, per hour", "ok"),
+        ("acknowledged", "Đã xác nhận, theo giờ", "Acknowledged, per hour", "warn"),
+    ):
+        if analytics.hourly:
+            charts[f"hourly_{key}"] = _chart(
                 t(vi, en),
-                [Bar(_hour_label(p.hour), getattr(p, key), tone) for p in hours],
+                [Bar(_hour_label(p.hour), getattr(p, key), tone) for p in analytics.hourly],
             )
     if analytics.by_commune:
-        charts["by_commune"] = bar_chart(
-            t("Đã mở theo xã, phường", "Opened by commune"),
+        charts["by_commune"] = _chart(
+            t("Đã mở, theo xã, phường", "Opened, by commune"),
             [
                 Bar(communes.get(p.code, p.code) if p.code else unknown, p.opened, "ok")
                 for p in sorted(analytics.by_commune, key=lambda p: -p.opened)[:30]
             ],
         )
     if analytics.by_agency:
-        charts["by_agency"] = bar_chart(
-            t("Đã xác nhận theo cơ quan", "Acknowledged by agency")
-            if any(p.acknowledged for p in analytics.by_agency)
-            else t("Đã mở theo cơ quan", "Opened by agency"),
+        acknowledged = any(p.acknowledged for p in analytics.by_agency)
+        charts["by_agency"] = _chart(
+            t("Đã xác nhận, theo cơ quan", "Acknowledged, by agency")
+            if acknowledged
+            else t("Đã mở, theo cơ quan", "Opened, by agency"),
             [
                 Bar(
                     agencies.get(p.code, p.code) if p.code else unknown,
-                    p.acknowledged
-                    if any(q.acknowledged for q in analytics.by_agency)
-                    else p.opened,
-                    "warn",
+                    p.acknowledged if acknowledged else p.opened,
+                    "warn" if acknowledged else "ok",
                 )
                 for p in sorted(analytics.by_agency, key=lambda p: -p.recipients)[:30]
             ],
         )
     if analytics.survey is not None:
-        survey = analytics.survey
-        charts["survey"] = bar_chart(
-            t("Kết quả khảo sát", "Survey results"),
+        rating = analytics.survey.kind == SurveyKind.RATING
+        charts["survey"] = _chart(
+            t("Câu trả lời khảo sát", "Survey answers"),
             [
-                Bar(
-                    ("★" * tally.option) if survey.kind == SurveyKind.RATING else tally.label,
-                    tally.count,
-                    "primary",
-                )
-                for tally in survey.tallies
+                Bar(("★" * tally.option) if rating else tally.label, tally.count, "primary")
+                for tally in analytics.survey.tallies
             ],
         )
     return charts

@@ -80,7 +80,9 @@ async def test_every_menu_page_of_a_role_passes_axe(browsing: Browsing, role: st
     print(f"{role}: {visited}")
 
 
-@pytest.mark.parametrize("role", ["system_admin", "auditor", "comms_approver", "course_admin"])
+@pytest.mark.parametrize(
+    "role", ["system_admin", "auditor", "comms_officer", "comms_approver", "course_admin"]
+)
 async def test_the_main_pages_fit_a_phone(browsing: Browsing, role: str) -> None:
     page = await browsing.signed_in(ROLES[role], phone=True)
     await no_horizontal_scroll(page)
