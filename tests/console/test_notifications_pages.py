@@ -565,3 +565,49 @@ async def test_analytics_show_what_was_sent_opened_and_acknowledged_and_export_c
     assert [r[0] for r in rows[1:]] == [str(readers[3])]
     other_staff = await browser(WELFARE_OFFICER, Role.WELFARE_OFFICER)
     assert (await other_staff.get(f"{PAGES}/{campaign_id}/analytics.csv")).status_code == 403
+
+
+async def test_a_public_campaign_for_a_time_in_quiet_hours_waits_for_their_end(
+    officer: httpx.AsyncClient, browser: Any
+) -> None:
+    tomorrow = (datetime.now(VIETNAM) + timedelta(days=1)).date()
+    night = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 22, 30, tzinfo=VIETNAM)
+    end = (night + timedelta(days=1)).replace(hour=7, minute=0)
+    campaign_id = await write(
+        officer,
+        then="submit",
+        title="Lễ hội đèn lồng",
+        audience_kind="citizens",
+        category="events",
+        scheduled_for=local_input(night),
+    )
+    approver = await browser(APPROVER, Role.COMMS_APPROVER)
+    review = await approver.get(f"{PAGES}/{campaign_id}/review")
+    assert "data-quiet-warning" in review.text  # said before the decision
+    assert f"{end:%d/%m/%Y %H:%M}" in review.text
+    assert (await post_form(approver, f"{PAGES}/{campaign_id}/approve", {})).status_code == 204
+    assert await status_of(officer, campaign_id) == "scheduled"
+    page = await officer.get(f"{PAGES}/{campaign_id}")
+    assert "Đã hẹn giờ gửi" in page.text
+    assert re.search(
+        r"Sẽ gửi lúc</dt><dd><time[^>]*>" + re.escape(f"{end:%d/%m/%Y %H:%M}"), page.text
+    )
+    assert "chờ hết giờ yên lặng" in page.text
+    listed = await officer.get(PAGES, params={"status": "scheduled"})
+    assert titles(listed) == ["Lễ hội đèn lồng"]
+
+
+async def test_the_pages_speak_english_when_asked(officer: httpx.AsyncClient) -> None:
+    officer.cookies.set("ctn_lang", "en")
+    campaign_id = await write(officer, tr_en_title="Monthly meeting", tr_en_body="At 8 a.m.")
+    for path, words in (
+        ("", ("Campaigns", "New campaign", "Waiting for approval")),
+        ("/new", ("New campaign", "Quiet hours", "Choose communes", "A tile map")),
+        (f"/{campaign_id}", ("Submit for approval", "Lock screen", "Every civil servant")),
+        (f"/{campaign_id}/analytics", ("Results", "Figures", "Download figures (CSV)")),
+    ):
+        page = await officer.get(PAGES + path)
+        assert page.status_code == 200, (path, page.text)
+        assert '<html lang="en">' in page.text
+        for word in words:
+            assert word in page.text, (path, word)
