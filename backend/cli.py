@@ -520,6 +520,53 @@ async def _demo(
     await uvicorn.Server(config).serve()
 
 
+# --- push -------------------------------------------------------------------------------------
+
+
+@main.group()
+def push() -> None:
+    """Push notifications: device topic subscriptions."""
+
+
+@push.command("resync-topics")
+@data_dir_option
+@click.option(
+    "--parts",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    show_default=True,
+    help="Ranges of devices re-synced side by side (one chain of jobs each; as many workers "
+    "as parts share the work).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1, max=10_000),
+    default=500,
+    show_default=True,
+    help="Devices per job.",
+)
+def push_resync_topics(data_dir: Path | None, parts: int, batch: int) -> None:
+    """Re-assert every device's FCM topic subscriptions (after a restore, or a change of
+    topic naming) as background jobs; `ctn worker` processes do the work. The normal path is
+    the incremental sync on registration, move, sign-out and settings changes."""
+
+    async def launch() -> int:
+        from backend import db
+        from backend.jobs import job_app
+        from notifications.devices.jobs import launch_resync
+
+        await db.open_pool(settings)
+        try:
+            async with job_app.open_async():
+                return await launch_resync(parts, batch)
+        finally:
+            await db.close_pool()
+
+    with _database(data_dir) as settings:
+        chains = _run(launch)
+    click.echo(f"✔ topic re-sync queued as {chains} chain{'s' if chains != 1 else ''} of jobs")
+
+
 # --- keys ---------------------------------------------------------------------------------
 
 

@@ -290,3 +290,37 @@ def test_served_app_answers_an_unreachable_provider_with_502_and_drains_on_sigte
     warnings = [line for line in log_text.splitlines() if "identity_provider_error" in line]
     assert warnings, log_text
     assert TEST_SECRET_KEY not in log_text
+
+
+def test_seed_load_and_topic_resync_are_queued_for_workers(
+    scratch_url: str, subprocess_env: dict[str, str]
+) -> None:
+    env = {**subprocess_env, "DATABASE_URL": scratch_url}
+    seeded = ctn(
+        "seed",
+        "--no-demo",
+        "--citizens",
+        "90",
+        "--civil-servants",
+        "30",
+        "--devices",
+        "60",
+        env=env,
+    )
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "people 1–90: 90 new" in seeded.stdout
+    assert "devices 1–60: 60 new" in seeded.stdout
+
+    queued = ctn("push", "resync-topics", "--parts", "3", "--batch", "10", env=env)
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    assert "queued as 3 chains" in queued.stdout
+    with psycopg.connect(scratch_url) as conn:
+        chains = conn.execute(
+            "SELECT args->>'after_installation_id', args->>'until_installation_id'"
+            " FROM procrastinate_jobs WHERE task_name LIKE '%resync_topics' ORDER BY id"
+        ).fetchall()
+    # The ranges follow each other and cover every device: "" … s1, s1 … s2, s2 … end.
+    assert len(chains) == 3
+    assert chains[0][0] == ""
+    assert chains[-1][1] is None
+    assert [until for _, until in chains[:-1]] == [after for after, _ in chains[1:]]
