@@ -50,3 +50,10 @@ async def person_ids_by_personal_id(personal_ids: Sequence[str]) -> dict[str, uu
 async def count_persons() -> int:
     """Everyone who has signed in at least once or was provisioned (every one a citizen)."""
     return await repository.count_persons()
+
+
+async def names_of(person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The full names of these people (None for one the provider gave no name), for staff
+    lists whose purpose is to name people — who has not acknowledged a circular. The caller
+    audits the read; names never go into logs or audit details."""
+    return await repository.names_of(sorted(set(person_ids)))

@@ -805,3 +805,12 @@ async def grant_synthetic_civil_servants(count: int, agencies: Sequence[str]) ->
         SYNTHETIC_PREFIX,
     )
     return int(rows[0]["n"])
+
+
+async def names_of(person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    if not person_ids:
+        return {}
+    rows = await Person.raw(
+        "SELECT id, full_name FROM persons WHERE id = ANY({}::uuid[])", list(person_ids)
+    )
+    return {row["id"]: row["full_name"] for row in rows}

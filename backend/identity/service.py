@@ -21,6 +21,7 @@ from backend.identity.directory import (
     count_members_by_agency,
     count_persons,
     members_with_role,
+    names_of,
     person_ids_by_personal_id,
 )
 from backend.identity.keys import check_secret_opens_signing_key
@@ -108,6 +109,7 @@ __all__ = [
     "list_agencies",
     "list_police_units",
     "members_with_role",
+    "names_of",
     "person_ids_by_personal_id",
     "validate_callback",
 ]

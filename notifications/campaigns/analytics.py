@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import msgspec
 
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
+from backend.identity.service import names_of
 from notifications.campaigns import repository
 from notifications.campaigns.repository import CampaignRow, OutcomeCount, UnacknowledgedRow
 from notifications.campaigns.schedule import VIETNAM
@@ -120,9 +121,10 @@ async def build_analytics(row: CampaignRow) -> CampaignAnalytics:
     )
 
 
-def _person(row: UnacknowledgedRow) -> UnacknowledgedPerson:
+def _person(row: UnacknowledgedRow, names: dict[uuid.UUID, str | None]) -> UnacknowledgedPerson:
     return UnacknowledgedPerson(
         person_id=row.person_id,
+        full_name=names.get(row.person_id),
         agency_code=row.agency_code,
         commune_code=row.commune_code,
         opened_at=row.opened_at,
@@ -146,16 +148,17 @@ async def unacknowledged_page(
     if len(rows) > page.limit:
         last = shown[-1]
         next_cursor = encode_cursor(UNACK_CURSOR, (last.agency_code or "", last.person_id))
+    names = await names_of([r.person_id for r in shown])
     return UnacknowledgedPage(
-        items=[_person(r) for r in shown],
+        items=[_person(r, names) for r in shown],
         next_cursor=next_cursor,
         total=await repository.count_unacknowledged(row.id, agency=agency),
     )
 
 
 async def unacknowledged_csv(row: CampaignRow, *, agency: str | None) -> tuple[str, int]:
-    """Every recipient who has not acknowledged, as CSV (person id, agency, commune, opened
-    at in local time), and how many rows."""
+    """Every recipient who has not acknowledged, as CSV (person id, name, agency, commune,
+    opened at in local time), and how many rows."""
     rows = (
         await repository.unacknowledged(row.id, agency=agency, after=None, limit=None)
         if row.requires_ack and row.sending_started_at is not None
@@ -163,11 +166,13 @@ async def unacknowledged_csv(row: CampaignRow, *, agency: str | None) -> tuple[s
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["person_id", "agency_code", "commune_code", "opened_at"])
+    names = await names_of([r.person_id for r in rows])
+    writer.writerow(["person_id", "full_name", "agency_code", "commune_code", "opened_at"])
     for r in rows:
         writer.writerow(
             [
                 r.person_id,
+                names.get(r.person_id) or "",
                 r.agency_code or "",
                 r.commune_code or "",
                 r.opened_at.astimezone(VIETNAM).isoformat() if r.opened_at else "",

@@ -313,6 +313,8 @@ class CampaignAnalytics(msgspec.Struct, frozen=True, kw_only=True):
 
 class UnacknowledgedPerson(msgspec.Struct, frozen=True, kw_only=True):
     person_id: uuid.UUID
+    full_name: str | None = None
+    """As the identity provider gave it (None if it gave none)."""
     agency_code: str | None
     commune_code: str | None
     opened_at: datetime | None

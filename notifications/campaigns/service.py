@@ -713,9 +713,8 @@ async def list_unacknowledged(
     *,
     agency: str | None = None,
 ) -> UnacknowledgedPage:
-    """Who has not acknowledged a campaign requiring it (person ids with agency and commune;
-    names are identity's and not shown here), of one agency if asked. Audited: it says who
-    did not read an instruction."""
+    """Who has not acknowledged a campaign requiring it (person id and name, agency and
+    commune), of one agency if asked. Audited: it names who did not read an instruction."""
     reader = check_may_read(principal)
     row = await _get(campaign_id)
     result = await analytics.unacknowledged_page(row, page, agency=agency)

@@ -119,6 +119,7 @@ async def test_an_internal_circular_counts_each_person_once_and_lists_who_has_no
     assert second["next_cursor"] is None
     listed = [(p["agency_code"], p["person_id"]) for p in first["items"] + second["items"]]
     assert listed == sorted([(AGENCY_A, str(a[1])), (AGENCY_A, str(a[2])), (AGENCY_B, str(b[1]))])
+    assert {p["full_name"] for p in first["items"] + second["items"]} == {"Người thử nghiệm"}
     only_b = (await client.get(url, params={"agency": AGENCY_B}, headers=newsroom.officer)).json()
     assert [p["person_id"] for p in only_b["items"]] == [str(b[1])]
     assert only_b["total"] == 1
@@ -128,10 +129,11 @@ async def test_an_internal_circular_counts_each_person_once_and_lists_who_has_no
     assert exported.headers["content-type"].startswith("text/csv")
     assert "attachment" in exported.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(exported.text)))
-    assert rows[0] == ["person_id", "agency_code", "commune_code", "opened_at"]
+    assert rows[0] == ["person_id", "full_name", "agency_code", "commune_code", "opened_at"]
+    assert {r[1] for r in rows[1:]} == {"Người thử nghiệm"}
     assert sorted(r[0] for r in rows[1:]) == sorted([str(a[1]), str(a[2]), str(b[1])])
     opened_a1 = next(r for r in rows[1:] if r[0] == str(a[1]))
-    assert opened_a1[3].endswith("+07:00")  # opened (by answering) without acknowledging
+    assert opened_a1[4].endswith("+07:00")  # opened (by answering) without acknowledging
 
     trail = await campaign_trail(campaign_id)
     reads = [e for e in trail if e.action == "campaign.unacknowledged_read"]
