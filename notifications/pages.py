@@ -940,6 +940,19 @@ def _chart(title: str, bars: list[Bar]) -> Chart:
     return Chart(title, bar_chart(title, bars))
 
 
+CHART_LABEL = 20
+"""Characters of a bar's label that fit the chart's label column; the tables beside the
+charts name each place in full."""
+_UNIT_TYPES = (("Phường ", "P. "), ("Xã ", "X. "))
+
+
+def _place_label(name: str) -> str:
+    for long, short in _UNIT_TYPES:
+        if name.startswith(long):
+            name = short + name.removeprefix(long)
+    return name if len(name) <= CHART_LABEL else name[: CHART_LABEL - 1] + "…"
+
+
 def analytics_charts(
     analytics: CampaignAnalytics, lang: str, communes: dict[str, str], agencies: dict[str, str]
 ) -> dict[str, Chart]:
@@ -962,15 +975,19 @@ def analytics_charts(
                 t(vi, en),
                 [Bar(_hour_label(p.hour), getattr(p, key), tone) for p in analytics.hourly],
             )
-    if analytics.by_commune:
+    if any(p.code for p in analytics.by_commune):
         charts["by_commune"] = _chart(
             t("Đã mở, theo xã, phường", "Opened, by commune"),
             [
-                Bar(communes.get(p.code, p.code) if p.code else unknown, p.opened, "ok")
+                Bar(
+                    _place_label(communes.get(p.code, p.code)) if p.code else unknown,
+                    p.opened,
+                    "ok",
+                )
                 for p in sorted(analytics.by_commune, key=lambda p: -p.opened)[:30]
             ],
         )
-    if analytics.by_agency:
+    if any(p.code for p in analytics.by_agency):
         acknowledged = any(p.acknowledged for p in analytics.by_agency)
         charts["by_agency"] = _chart(
             t("Đã xác nhận, theo cơ quan", "Acknowledged, by agency")
@@ -978,7 +995,7 @@ def analytics_charts(
             else t("Đã mở, theo cơ quan", "Opened, by agency"),
             [
                 Bar(
-                    agencies.get(p.code, p.code) if p.code else unknown,
+                    _place_label(agencies.get(p.code, p.code)) if p.code else unknown,
                     p.acknowledged if acknowledged else p.opened,
                     "warn" if acknowledged else "ok",
                 )

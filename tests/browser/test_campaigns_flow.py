@@ -3,7 +3,8 @@ officer writes a public campaign (a translation, the audience picked on the list
 province's tile map, the live estimate, the quiet-hours warning for a time in them) and
 submits it; a different person — an approver — reviews it and approves it; `ctn worker` sends
 it to the stand-in (a process of its own) and the analytics page, refreshing itself, shows
-what FCM accepted. axe checks every page on the way; the editor and the analytics fit a phone.
+what FCM accepted and the open of the citizen who follows the commune. axe checks every page
+on the way; every campaign page fits a phone.
 
 The app and the worker here are their own `ctn serve`/`ctn worker` processes, started with
 `CTN_PUSH_BACKEND=fcm` and the stand-in's credentials and endpoint, and quiet hours set an hour
@@ -20,7 +21,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -28,6 +28,7 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
 from notifications.categories import LANGUAGES
+from notifications.topics import commune_topic
 from tests.browser.conftest import (
     ARTIFACTS,
     CITIZEN,
@@ -47,6 +48,7 @@ from tests.notifications.fcm import fcm_process as fcm_process  # fixture
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 DEVICE = "fid-browser-campaign-1"
+COMMUNE = "05443"  # Phường Phan Đình Phùng, whose news the citizen follows
 TITLE = "Thông báo lịch cắt điện ngày 5/12"
 
 
@@ -133,8 +135,9 @@ def accept_dialogs(page: Page) -> None:
 
 
 async def a_citizen_with_a_phone(app: PushedApp) -> dict[str, str]:
-    """A demo citizen signs in on the app and registers the phone's installation; the worker
-    subscribes it to its topics at the stand-in. The app's Authorization header."""
+    """A demo citizen signs in on the app, registers the phone's installation and follows a
+    commune's news; the worker subscribes it to its topics at the stand-in. The app's
+    Authorization header."""
     async with httpx.AsyncClient(base_url=app.url, timeout=20) as http:
         tokens = await mobile_tokens(http, CITIZEN)
         registered = await http.put(
@@ -143,9 +146,16 @@ async def a_citizen_with_a_phone(app: PushedApp) -> dict[str, str]:
             headers=bearer(tokens),
         )
         assert registered.status_code in (200, 201), registered.text
+        followed = await http.put(
+            "/api/v1/notification-settings",
+            json={"commune_code": COMMUNE, "language": "vi", "muted_categories": []},
+            headers=bearer(tokens),
+        )
+        assert followed.status_code == 200, followed.text
 
     async def subscribed() -> bool:
-        return any(DEVICE in devices for devices in app.fcm.standin.subscriptions().values())
+        topics = app.fcm.standin.subscriptions()
+        return DEVICE in topics.get(commune_topic(COMMUNE), set())
 
     try:
         await wait_for(subscribed, "the device subscribed to its topics", timeout=60)
@@ -182,21 +192,25 @@ async def write_campaign(officer: Page, app: PushedApp) -> None:
     # Every citizen: the one phone registered is in the estimate.
     await expect(side.locator('[data-estimate="devices"]')).to_have_text("1")
 
-    # Communes: a tile of the map and the list are one choice; the estimate follows.
+    # Communes: a tile of the map and the list are one choice; the estimate follows (the
+    # citizen follows Phan Đình Phùng's news, nobody follows Định Hóa's).
     await officer.get_by_label("Công dân của các xã, phường được chọn").check()
-    tile = officer.locator('[data-tile="05443"]')
-    await expect(tile).to_be_visible()
-    await tile.click()
-    await expect(tile).to_have_attribute("aria-checked", "true")
-    await expect(officer.locator("#commune-05443")).to_be_checked()
-    await expect(side.locator('[data-estimate="people"]')).to_have_text("0")
+    await expect(side.locator('[data-estimate="people"]')).to_have_count(0)  # none chosen
     await officer.get_by_label("Tìm xã, phường (không cần dấu)").fill("dinh hoa")
     await expect(officer.locator("#commune-list li:not([hidden])")).to_have_count(1)
     await officer.get_by_label("Xã Định Hóa", exact=True).check()
     await expect(officer.locator('[data-tile="05569"]')).to_have_attribute("aria-checked", "true")
+    await expect(side.locator('[data-estimate="people"]')).to_have_text("0")
+    tile = officer.locator(f'[data-tile="{COMMUNE}"]')
+    await tile.click()
+    await expect(tile).to_have_attribute("aria-checked", "true")
+    await expect(officer.locator(f"#commune-{COMMUNE}")).to_be_checked()
+    await expect(side.locator('[data-estimate="people"]')).to_have_text("1")
+    await expect(side.locator('[data-estimate="devices"]')).to_have_text("1")
     await tile.focus()
     await officer.keyboard.press("Space")  # the keyboard toggles a tile too
-    await expect(officer.locator("#commune-05443")).not_to_be_checked()
+    await expect(officer.locator(f"#commune-{COMMUNE}")).not_to_be_checked()
+    await expect(side.locator('[data-estimate="people"]')).to_have_text("0")
     await check_a11y(officer, "the editor with the communes picker")
     await officer.get_by_label("Mọi công dân trong tỉnh").check()
     await expect(side.locator('[data-estimate="devices"]')).to_have_text("1")
@@ -271,11 +285,13 @@ async def test_an_officer_writes_an_approver_approves_and_fcm_receives_it(
         assert opened.status_code == 200, opened.text
     await approver.reload()
     await expect(approver.locator('[data-stat="opened"]')).to_have_text("1")
-    await expect(approver.locator("main")).to_contain_text("Đã mở, theo xã, phường")
+    by_commune = approver.locator("#commune-title").locator("..")
+    await expect(by_commune).to_contain_text("Đã mở, theo xã, phường")
+    await expect(by_commune.locator("desc")).to_have_text("P. Phan Đình Phùng: 1")
     await check_a11y(approver, "the analytics page once sent and opened")
 
 
-async def test_the_editor_and_the_analytics_fit_a_phone(
+async def test_every_campaign_page_fits_a_phone(
     browsing_pushed: Browsing, pushed_app: PushedApp
 ) -> None:
     officer = await browsing_pushed.signed_in(
@@ -289,14 +305,23 @@ async def test_the_editor_and_the_analytics_fit_a_phone(
     await check_a11y(officer, "the editor on a phone")
     await officer.get_by_role("textbox", name="Tiêu đề", exact=True).fill("Thử trên điện thoại")
     await officer.get_by_role("textbox", name="Nội dung", exact=True).fill("Nội dung ngắn.")
-    await officer.locator('[data-tile="05443"]').click()
-    await officer.get_by_role("button", name="Lưu nháp").click()
+    await officer.locator('[data-tile="05443"]').click()  # a tap
+    await expect(officer.locator("#commune-05443")).to_be_checked()
+    await officer.get_by_role("button", name="Lưu và gửi duyệt").click()
     await officer.wait_for_url(re.compile(r"/console/campaigns/[0-9a-f-]{36}$"))
+    campaign = officer.url
+    await expect(officer.locator("main")).to_contain_text("Phường Phan Đình Phùng")
     await no_horizontal_scroll(officer)
     await check_a11y(officer, "a campaign on a phone")
-    await officer.goto(officer.url + "/analytics")
+    await officer.goto(campaign + "/analytics")
     await no_horizontal_scroll(officer)
     await check_a11y(officer, "the analytics on a phone")
-    listed: Any = await officer.goto("/console/campaigns")
-    assert listed is not None and listed.status == 200
+    await officer.goto("/console/campaigns")
+    await expect(officer.get_by_role("link", name="Thử trên điện thoại")).to_be_visible()
     await no_horizontal_scroll(officer)
+
+    approver = await browsing_pushed.signed_in(COMMS_APPROVER, phone=True)
+    await approver.goto(campaign + "/review")
+    await expect(approver.get_by_role("button", name="Duyệt", exact=True)).to_be_visible()
+    await no_horizontal_scroll(approver)
+    await check_a11y(approver, "the approver's screen on a phone")
