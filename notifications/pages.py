@@ -52,6 +52,7 @@ from notifications.campaigns.errors import (
     CampaignCategoryInvalid,
     CampaignDeepLinkInvalid,
     CampaignImageInvalid,
+    CampaignNotEditable,
     CampaignScheduleInPast,
     CampaignSurveyInvalid,
     CampaignTranslationInvalid,
@@ -1149,6 +1150,8 @@ class CampaignPages(Controller):
         campaign_id: FromPath[uuid.UUID],
     ) -> Template:
         campaign = await service.access_campaign(settings, caller(request), campaign_id)
+        if campaign.status not in service.EDITABLE:  # sending, sent or cancelled
+            raise CampaignNotEditable(status=str(campaign.status))
         return await _editor(
             request, settings, state=FormState.of_campaign(campaign), campaign=campaign
         )

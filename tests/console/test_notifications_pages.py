@@ -416,6 +416,9 @@ async def test_submitted_returned_with_a_comment_changed_and_approved_by_an_appr
     assert await status_of(officer, campaign_id) == "cancelled"
     page = await officer.get(f"{PAGES}/{campaign_id}")
     assert "Đã hủy" in page.text and "Hủy chiến dịch" not in page.text
+    assert "Sửa chiến dịch" not in page.text
+    not_editable = await officer.get(f"{PAGES}/{campaign_id}/edit")
+    assert not_editable.status_code == 409 and "campaign_not_editable" in not_editable.text
     again = await post_form(officer, f"{PAGES}/{campaign_id}/cancel", {})
     assert again.status_code == 409 and "campaign_not_cancellable" in again.text
 
