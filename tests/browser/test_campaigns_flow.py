@@ -226,7 +226,7 @@ async def write_campaign(officer: Page, app: PushedApp) -> None:
     await expect(warning).to_have_count(0)
     await officer.get_by_label("Khẩn", exact=True).uncheck()
     await schedule.fill("")  # as soon as approved
-    await expect(side).to_contain_text("ngay")
+    await expect(side.locator(".timing strong").first).to_have_text("ngay")
     await expect(warning).to_have_count(0)
 
     await officer.get_by_role("button", name="Lưu và gửi duyệt").click()
