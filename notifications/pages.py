@@ -41,7 +41,7 @@ from backend.console.shell import (
 from backend.errors import AppError
 from backend.http.pagination import PageRequest
 from backend.identity.service import list_agencies
-from backend.settings import Settings, get_settings
+from backend.settings import Settings
 from content import service as content
 from content.schemas import AssetStatus
 from notifications.campaigns import service
@@ -85,8 +85,6 @@ PAGE_SIZE = 20
 UNACK_PAGE_SIZE = 50
 OPTION_ROWS = service.MAX_OPTIONS
 TRANSLATED = tuple(code for code in LANGUAGES if code != "vi")
-COUNT_CAP = 1000
-"""Status counts stop here ("1.000+"): they are read page by page through the list."""
 POLLED = (CampaignStatus.APPROVED, CampaignStatus.SENDING)
 """While a campaign is in these, its analytics refresh themselves."""
 
@@ -190,7 +188,7 @@ async def attention(principal: Principal) -> list[Attention]:
             )
         )
     if WRITERS.admits(principal):
-        returned = await _count_returned_to(principal)
+        returned = await service.count_returned_to(principal)
         if returned:
             cards.append(
                 Attention(
@@ -204,42 +202,6 @@ async def attention(principal: Principal) -> list[Attention]:
                 )
             )
     return cards
-
-
-async def _count_returned_to(principal: Principal) -> int:
-    """Drafts written by this person that carry an approver's comment. The campaigns service
-    has no count of its own for this, so it is read through its list and views (a person
-    has few drafts; at most the newest 100 are looked at)."""
-    page = await service.list_campaigns(
-        principal, PageRequest(limit=100), status=CampaignStatus.DRAFT
-    )
-    settings = get_settings()
-    count = 0
-    for item in page.items:
-        if item.author_id != principal.id:
-            continue
-        campaign = await service.access_campaign(settings, principal, item.id)
-        if campaign.review_comment:
-            count += 1
-    return count
-
-
-async def _status_counts(principal: Principal) -> dict[str, int]:
-    """Campaigns per status, read through the service's list (capped at COUNT_CAP)."""
-    counts: dict[str, int] = {}
-    for status in CampaignStatus:
-        total = 0
-        cursor = None
-        while total < COUNT_CAP:
-            page = await service.list_campaigns(
-                principal, PageRequest(cursor=cursor, limit=100), status=status
-            )
-            total += len(page.items)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        counts[str(status)] = total
-    return counts
 
 
 # --- the editor's form ---------------------------------------------------------------------------
@@ -1080,7 +1042,7 @@ class CampaignPages(Controller):
         page = await service.list_campaigns(
             principal, PageRequest(cursor=cursor or None, limit=PAGE_SIZE), status=chosen
         )
-        counts = await _status_counts(principal)
+        counts = await service.count_by_status(principal)
         return render(
             request,
             "notifications/list.html",
@@ -1092,7 +1054,6 @@ class CampaignPages(Controller):
             categories=BY_CODE,
             counts=counts,
             total=sum(counts.values()),
-            cap=COUNT_CAP,
             writer=WRITERS.admits(principal),
         )
 

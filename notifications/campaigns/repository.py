@@ -158,6 +158,21 @@ async def count_with_status(status: str) -> int:
     return int(await Campaign.count().where(Campaign.status == status))
 
 
+async def count_by_status() -> dict[str, int]:
+    rows = await Campaign.raw("SELECT status, count(*) AS n FROM campaigns GROUP BY status")
+    return {row["status"]: int(row["n"]) for row in rows}
+
+
+async def count_returned_to(author_id: uuid.UUID) -> int:
+    """Drafts of this author that carry an approver's comment."""
+    rows = await Campaign.raw(
+        "SELECT count(*) AS n FROM campaigns"
+        " WHERE author_id = {} AND status = 'draft' AND review_comment IS NOT NULL",
+        author_id,
+    )
+    return int(rows[0]["n"])
+
+
 async def due(now: datetime) -> list[uuid.UUID]:
     """Approved or scheduled campaigns whose time has come, oldest first."""
     rows = await Campaign.raw(

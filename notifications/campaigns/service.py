@@ -179,6 +179,20 @@ async def count_submitted(principal: Principal) -> int:
     return await repository.count_with_status(str(CampaignStatus.SUBMITTED))
 
 
+async def count_by_status(principal: Principal | None) -> dict[str, int]:
+    """Campaigns per status (every status present, 0 when none)."""
+    check_may_read(principal)
+    counts = await repository.count_by_status()
+    return {str(status): counts.get(str(status), 0) for status in CampaignStatus}
+
+
+async def count_returned_to(principal: Principal) -> int:
+    """The caller's own drafts an approver returned with a comment."""
+    if not principal.roles & WRITER_ROLES:
+        return 0
+    return await repository.count_returned_to(principal.id)
+
+
 async def estimate_campaign(
     principal: Principal | None, campaign_id: uuid.UUID
 ) -> AudienceEstimate:
