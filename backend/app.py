@@ -24,7 +24,7 @@ from backend.identity.guard import AuthenticationMiddleware, check_access
 from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
 from backend.identity.throttle import ThrottleMiddleware
-from backend.jobs import job_app
+from backend.jobs import WORKER_OPTIONS, job_app
 from backend.middleware import (
     AdmissionMiddleware,
     PrivateResponseMiddleware,
@@ -88,6 +88,7 @@ def create_app(
                 if run_worker:
                     worker = asyncio.create_task(
                         job_app.run_worker_async(
+                            **WORKER_OPTIONS,
                             concurrency=settings.worker_concurrency,
                             install_signal_handlers=False,
                             name="in-process",

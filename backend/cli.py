@@ -385,12 +385,13 @@ def _worker(settings: Settings, concurrency: int | None, queues: tuple[str, ...]
 
     async def run() -> None:
         from backend import db
-        from backend.jobs import job_app
+        from backend.jobs import WORKER_OPTIONS, job_app
 
         await db.open_pool(settings)
         try:
             async with job_app.open_async():
                 options: dict[str, Any] = {
+                    **WORKER_OPTIONS,
                     "concurrency": concurrency or settings.worker_concurrency,
                     "name": "ctn-worker",
                 }

@@ -62,6 +62,13 @@ async def defer(task: Any, **kwargs: Any) -> None:
     await after_commit(enqueue)
 
 
+WORKER_OPTIONS: dict[str, Any] = {"fetch_job_polling_interval": 1.0}
+"""A job deferred while another job of its lock still runs (the next step of a campaign's
+range, of a device's topic sync) is not fetched on the notification of its deferral; workers
+look for it again at this interval (procrastinate's default, 5 s, left a campaign's chain idle
+most of the time)."""
+
+
 async def queue_reachable() -> None:
     """Raise unless the job queue's tables answer."""
     await job_app.connector.execute_query_one_async(

@@ -234,7 +234,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_log_file: str | None = None
     """Where the logging gateway appends one JSON line per message (default: the log)."""
     push_batch_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
-    """Devices one sending job handles before it defers the next batch."""
+    """Devices one sending job claims and sends at a time."""
+    push_send_parts: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    """Ranges a device-by-device campaign is split into, each sent by a chain of jobs of its
+    own: up to that many worker jobs (workers × their concurrency) share one campaign."""
     device_stale_days: Annotated[int, msgspec.Meta(ge=1)] = 270
     """Devices not refreshed for this long are pruned (FCM treats them as stale)."""
     quiet_hours: str = "21:00-07:00"

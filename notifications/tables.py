@@ -106,6 +106,9 @@ class Campaign(Table, tablename="campaigns"):
     audience_size = Integer(null=True, default=None)
     """People addressed, fixed when sending starts."""
     devices_targeted = Integer(null=True, default=None)
+    send_ranges = Array(base_column=Varchar(length=255), default=list)
+    """The first installation ids of the ranges a device-by-device send was split into when it
+    started (each sent by a chain of jobs of its own)."""
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

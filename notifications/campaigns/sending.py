@@ -148,6 +148,11 @@ async def do_start(settings: Settings, campaign_id: uuid.UUID, now: datetime) ->
             persons, agencies = await audience.internal_members(kind, row.audience_agencies)
             await repository.insert_recipients(row.id, persons, agencies, muted=muted, now=now)
         people, devices = await repository.count_recipients(row.id)
+    ranges = (
+        []
+        if kind in PUBLIC_AUDIENCES
+        else await repository.range_starts(row.id, settings.push_send_parts)
+    )
     started = await repository.update_if(
         row.id,
         [row.status],
@@ -156,6 +161,7 @@ async def do_start(settings: Settings, campaign_id: uuid.UUID, now: datetime) ->
             "sending_started_at": now,
             "audience_size": people,
             "devices_targeted": devices,
+            "send_ranges": ranges,
         },
     )
     assert started is not None  # the row is locked
@@ -208,20 +214,38 @@ class DeviceBatch:
 
 
 async def do_claim_devices(
-    settings: Settings, campaign_id: uuid.UUID, *, after: str | None, now: datetime
+    settings: Settings,
+    campaign_id: uuid.UUID,
+    *,
+    after: str | None,
+    now: datetime,
+    until: str | None = None,
 ) -> DeviceBatch | None:
-    """The next batch, claimed (commit before sending it); None when the campaign is no
-    longer sending (cancelled). In-doubt rows come first. An empty batch: nothing is left."""
+    """The next batch of the range (after, until] of installation ids, claimed (commit before
+    sending it); None when the campaign is no longer sending (cancelled). In-doubt rows of
+    the range come first: the range's jobs run one at a time (one lock), so a row of the
+    range found `sending` was left by a run that died. An empty batch: the range is done."""
     row = await repository.get(campaign_id)
     if row is None or row.status != CampaignStatus.SENDING:
         return None
     size = settings.push_batch_size
-    await repository.fail_exhausted_claims(campaign_id, now)
-    claims = await repository.reclaim_in_doubt(campaign_id, size, now)
+    await repository.fail_exhausted_claims(campaign_id, now, after=after, until=until)
+    claims = await repository.reclaim_in_doubt(campaign_id, size, now, after=after, until=until)
     if claims:
         return DeviceBatch(row=row, claims=claims, resent=True)
-    claims = await repository.claim_batch(campaign_id, after=after, limit=size, now=now)
+    claims = await repository.claim_batch(
+        campaign_id, after=after, until=until, limit=size, now=now
+    )
     return DeviceBatch(row=row, claims=claims, resent=False)
+
+
+async def do_finish_if_done(campaign_id: uuid.UUID, now: datetime) -> bool | None:
+    """`sent` once no range has anything left in flight, in doubt or to claim (True); None
+    while another range is still at work; False if it was cancelled meanwhile. Each range
+    checks after committing its last results, so the last one to finish sees them all."""
+    if not await repository.nothing_left(campaign_id):
+        return None
+    return await do_finish(campaign_id, now)
 
 
 def device_sends(batch: DeviceBatch) -> list[DeviceSend]:

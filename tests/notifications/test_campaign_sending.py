@@ -24,7 +24,7 @@ from backend.db import unit_of_work
 from backend.identity.service import do_grant_role, do_provision_person
 from notifications.campaigns import sending
 from notifications.campaigns import service as campaigns
-from notifications.campaigns.jobs import run_send_step, run_until_done
+from notifications.campaigns.jobs import _ranges, run_range, run_send_step, run_until_done
 from notifications.devices.service import list_devices
 from notifications.push.fcm import Backoff, FcmGateway
 from tests.notifications.fcm import Fcm
@@ -270,6 +270,67 @@ async def test_a_batch_left_claimed_by_a_dead_run_is_sent_once_more_and_never_tw
     assert [len(fcm.standin.messages(device=d)) for d in devices] == [1, 1, 1, 1, 1]
     figures = await analytics(client, newsroom, str(campaign_id))
     assert figures["push"] == {"accepted": 5, "failed": {}, "pending": 0}
+
+
+async def test_ranges_sent_side_by_side_reach_every_device_once_and_the_last_one_finishes(
+    client: httpx.AsyncClient, newsroom: Newsroom, fcm: Fcm, gateway: FcmGateway
+) -> None:
+    people = [await create_person(Role.CIVIL_SERVANT, agency=AGENCY_A) for _ in range(7)]
+    devices = sorted([await register_device(p) for p in people])
+    campaign_id = uuid.UUID(
+        await approved(newsroom, fcm, audience_kind="agencies", audience_agencies=[AGENCY_A])
+    )
+    settings = msgspec.structs.replace(fcm.settings, push_batch_size=1, push_send_parts=3)
+    async with unit_of_work():
+        started = await sending.do_start(settings, campaign_id, MORNING)
+    assert started.row is not None
+    # Fixed when sending started: three ranges of the seven devices, by installation id,
+    # each (after, until]: the first id of a range closes the one before.
+    starts = started.row.send_ranges
+    assert starts == [devices[0], devices[3], devices[5]]
+    ranges = _ranges(starts)
+    assert ranges == [(None, devices[3]), (devices[3], devices[5]), (devices[5], None)]
+
+    # One range left in doubt by a run that died: only that range's next run sends it again.
+    async with unit_of_work():
+        lost = await sending.do_claim_devices(
+            settings, campaign_id, after=ranges[1][0], until=ranges[1][1], now=MORNING
+        )
+    assert lost is not None and [c.installation_id for c in lost.claims] == [devices[4]]
+    first = await run_range(
+        settings, campaign_id, gateway=gateway, after=None, until=devices[3], now=at(MORNING)
+    )
+    assert first.state == "range_done"  # the others still have work: not sent yet
+    assert [len(fcm.standin.messages(device=d)) for d in devices[:4]] == [1, 1, 1, 1]
+    assert fcm.standin.messages(device=devices[4]) == []  # not its range: not resent here
+
+    # The other two ranges, a batch of each in turn (as two workers would).
+    positions: dict[int, str | None] = {1: ranges[1][0], 2: ranges[2][0]}
+    states: dict[int, str] = {}
+    while len(states) < 2:
+        for index in (1, 2):
+            if index in states:
+                continue
+            step = await run_send_step(
+                settings,
+                campaign_id,
+                gateway=gateway,
+                after=positions[index],
+                until=ranges[index][1],
+                now=at(MORNING),
+            )
+            if step.state == "batch":
+                positions[index] = step.after
+            else:
+                states[index] = step.state
+    steps = list(states.values())
+    # One of them finds nothing left anywhere and marks it sent; the other then stops.
+    assert sorted(steps) == ["finished", "stopped"]
+    assert [len(fcm.standin.messages(device=d)) for d in devices] == [1] * 7
+    figures = await analytics(client, newsroom, str(campaign_id))
+    assert figures["push"] == {"accepted": 7, "failed": {}, "pending": 0}
+    assert figures["status"] == "sent"
+    assert [e.action for e in await campaign_trail(str(campaign_id))].count("campaign.sent") == 1
 
 
 async def test_a_batch_whose_resend_died_too_is_given_up_as_in_doubt(
