@@ -98,6 +98,8 @@ async def run_send_step(
         )
     if batch is None:
         return Step("stopped")
+    if not batch.claims and batch.scanned_to is not None:
+        return Step("batch", after=batch.scanned_to)  # all claimed before: go on after them
     if not batch.claims:
         async with unit_of_work():
             finished = await sending.do_finish_if_done(campaign_id, now())
@@ -119,7 +121,7 @@ async def run_send_step(
     )
     return Step(
         "batch",
-        after=after if batch.resent else batch.claims[-1].installation_id,
+        after=after if batch.resent else batch.scanned_to,
         sent=len(batch.claims),
     )
 

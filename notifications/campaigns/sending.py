@@ -211,6 +211,9 @@ class DeviceBatch:
     claims: list[Claim]
     resent: bool
     """These are in-doubt rows of a killed run, sent a second time."""
+    scanned_to: str | None = None
+    """The last installation id the claim looked at (None: nothing left in the range); the
+    next batch starts after it. Claims may be empty while it is not (all already claimed)."""
 
 
 async def do_claim_devices(
@@ -224,7 +227,8 @@ async def do_claim_devices(
     """The next batch of the range (after, until] of installation ids, claimed (commit before
     sending it); None when the campaign is no longer sending (cancelled). In-doubt rows of
     the range come first: the range's jobs run one at a time (one lock), so a row of the
-    range found `sending` was left by a run that died. An empty batch: the range is done."""
+    range found `sending` was left by a run that died. Nothing claimed and nothing scanned:
+    the range is done."""
     row = await repository.get(campaign_id)
     if row is None or row.status != CampaignStatus.SENDING:
         return None
@@ -233,10 +237,10 @@ async def do_claim_devices(
     claims = await repository.reclaim_in_doubt(campaign_id, size, now, after=after, until=until)
     if claims:
         return DeviceBatch(row=row, claims=claims, resent=True)
-    claims = await repository.claim_batch(
+    claims, scanned_to = await repository.claim_batch(
         campaign_id, after=after, until=until, limit=size, now=now
     )
-    return DeviceBatch(row=row, claims=claims, resent=False)
+    return DeviceBatch(row=row, claims=claims, resent=False, scanned_to=scanned_to)
 
 
 async def do_finish_if_done(campaign_id: uuid.UUID, now: datetime) -> bool | None:
