@@ -44,6 +44,8 @@ async def load() -> list[str]:
                     audience=spec["audience"],
                 )
                 await articles.do_create_article(settings, writer, draft)
+                # The two-person workflow: the officer submits, the approver publishes.
+                await articles.do_submit_article(writer, spec["slug"])
                 await articles.do_publish_article(settings, publisher, spec["slug"])
         slugs.append(spec["slug"])
     return slugs
