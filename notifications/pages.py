@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 from backend.access import Principal, caller, roles
 from backend.console.charts import Bar, bar_chart
 from backend.console.format import VIETNAM, datetime_vn
+from backend.console.forms import form_failure
 from backend.console.shell import (
     Attention,
     MenuEntry,
@@ -370,18 +371,11 @@ def _local_input(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
 
 
-_AT_FIELD = re.compile(r"at `\$\.(\w+)")
 _ERROR_KEYS = {
     "audience_kind": "audience",
     "audience_communes": "audience",
     "audience_agencies": "audience",
 }
-
-
-def _field_of(error: msgspec.ValidationError) -> str:
-    found = _AT_FIELD.search(str(error))
-    field = found.group(1) if found else "title"
-    return _ERROR_KEYS.get(field, field)
 
 
 def _message(lang: str, key: str) -> str:
@@ -666,27 +660,22 @@ async def _save(
                 wants_upload = True
             else:
                 saved = await service.do_submit_campaign(settings, principal, saved.id)
-    except msgspec.ValidationError as error:
-        field = _field_of(error)
-        return await _editor(
-            request,
-            settings,
-            state=state,
-            campaign=campaign,
-            errors={field: _message(lang, field)},
-            status=422,
+    except (msgspec.ValidationError, AppError) as error:
+        failure = form_failure(
+            error,
+            lang,
+            messages=FIELD_ERRORS,
+            field_of=_app_error_field,
+            aliases=_ERROR_KEYS,
         )
-    except AppError as error:
-        at = _app_error_field(error)
-        detail = error.detail(lang)
         return await _editor(
             request,
             settings,
             state=state,
             campaign=campaign,
-            errors={at: detail} if at else None,
-            problem=None if at else detail,
-            status=error.status,
+            errors=failure.errors,
+            problem=failure.problem,
+            status=failure.status,
         )
     target = f"{ROOT}/{saved.id}"
     return redirect(request, f"{target}?upload=1#list-upload" if wants_upload else target)

@@ -5,7 +5,6 @@ against the text last published. Every page calls the same service functions as
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import msgspec
@@ -16,6 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from backend.access import Principal, caller, roles
+from backend.console.forms import form_failure
 from backend.console.shell import (
     Attention,
     MenuEntry,
@@ -183,14 +183,6 @@ class FormState(msgspec.Struct, kw_only=True):
         }
 
 
-_AT_FIELD = re.compile(r"at `\$\.(\w+)")
-
-
-def _field_of(error: msgspec.ValidationError) -> str:
-    found = _AT_FIELD.search(str(error))
-    return found.group(1) if found else "title"
-
-
 def _message(lang: str, field: str) -> str:
     vi, en = FIELD_ERRORS.get(field, FIELD_ERRORS["title"])
     return en if lang == "en" else vi
@@ -275,27 +267,21 @@ async def _save(
             )
         if form.get("then") == "submit":
             saved = await service.do_submit_article(principal, saved.slug)
-    except msgspec.ValidationError as error:
-        field = _field_of(error)
-        return await _editor(
-            request,
-            settings,
-            state=state,
-            article=article,
-            errors={field: _message(lang, field)},
-            status=422,
+    except (msgspec.ValidationError, AppError) as error:
+        failure = form_failure(
+            error,
+            lang,
+            messages=FIELD_ERRORS,
+            field_of=_app_error_field,
         )
-    except AppError as error:
-        at = _app_error_field(error)
-        detail = error.detail(lang)
         return await _editor(
             request,
             settings,
             state=state,
             article=article,
-            errors={at: detail} if at else None,
-            problem=None if at else detail,
-            status=error.status,
+            errors=failure.errors,
+            problem=failure.problem,
+            status=failure.status,
         )
     return redirect(request, f"/console/articles/{saved.slug}")
 
