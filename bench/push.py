@@ -7,9 +7,10 @@
 
 One run sets up what every workload needs, runs the workloads asked for (in the order given),
 prints one table per workload and tears everything down:
-- a scratch database (`ctn_bench_push`, on postgresql://postgres@127.0.0.1:5432 with trust auth
-  or on the server of DATABASE_URL), migrated by `python -m backend migrate`, dropped at the
-  end: the gateway reserves its sends against the quota table there, as in production;
+- a scratch database (`ctn_bench_push_<pid>`, on postgresql://postgres@127.0.0.1:5432 with
+  trust auth or on the server of DATABASE_URL), migrated by `python -m backend migrate`,
+  dropped at the end (and those of earlier runs that were killed, at the start): the gateway
+  reserves its sends against the quota table there, as in production;
 - synthetic data for the workloads that need it, loaded once before the first workload by
   `python -m backend seed --no-demo --citizens C --civil-servants N --agencies K --devices D`
   (people with personal ids 9…, the first N of them civil servants of K agencies SYN-xxxx,
@@ -31,7 +32,10 @@ prints one table per workload and tears everything down:
   the stand-in on the second; PostgreSQL wherever the kernel puts it. Two-worker phases run
   the workers and the stand-in unpinned (both CPUs shared, as in production on this machine).
 Quiet hours are off in the workers and the API (CTN_QUIET_HOURS=00:00-00:00): a non-urgent
-public campaign approved at night would otherwise wait for 07:00.
+public campaign approved at night would otherwise wait for 07:00. The bench runs `ANALYZE`
+after loading data and before each measured phase (outside the measurement), as autovacuum
+would have: it is often off on a test server, and plans over tables never analyzed are not
+those of a database in service.
 
 Workloads (`--workloads`, comma-separated; each a function of the shared `Bench` returning
 rows, registered in `WORKLOADS`):
@@ -303,6 +307,11 @@ class Scratch:
         ]
         return {pid: cpu_seconds([pid]) for pid in pids}
 
+    def analyze(self) -> None:
+        """Table statistics brought up to date, as autovacuum would have (it is often off on
+        a test server: `SHOW autovacuum`), so plans are those of a database in service."""
+        self.execute("ANALYZE")
+
     def sizes(self) -> dict[str, int]:
         """Bytes of every table of the public schema (with indexes and TOAST), and of the
         whole database under the key `(database)`."""
@@ -377,11 +386,20 @@ def spawn(
     a child inherits its affinity)."""
     with log.open("ab") as output:
         return subprocess.Popen(
-            pinned(command, cpus or set(bench.cpus)),
+            with_parent(pinned(command, cpus or set(bench.cpus))),
             env={**project_env(bench), **(env or {})},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def with_parent(command: list[str]) -> list[str]:
+    """`command` made to get SIGTERM when the bench process dies, even killed (`setpriv
+    --pdeathsig`, util-linux; kept across exec), so no worker or API outlives a run stopped
+    hard; as is without setpriv."""
+    if not shutil.which("setpriv"):
+        return command
+    return ["setpriv", "--pdeathsig", "TERM", "--", *command]
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -535,6 +553,7 @@ async def ensure_data(
     )
     print(f"  loaded in {seconds:,.0f} s", flush=True)
     bench.loaded = want
+    bench.db.analyze()
 
 
 # --- staff and the API --------------------------------------------------------------------
@@ -810,6 +829,7 @@ async def campaign_phase(
     campaign_id = await submitted(client, officer, circular(f"{number:02d}"))
     expected = audience_devices(bench, None)
     print(f"  {label}: {len(expected):,} devices", flush=True)
+    bench.db.analyze()
     async with worker_processes(bench, workers, f"campaign{number}") as running:
         bench.standin.reset()
         before = bench.db.sizes()
@@ -950,6 +970,7 @@ async def broadcast_path(bench: Bench) -> Result:
         started = time.perf_counter()
         estimate = await call(client, "GET", f"/api/v1/campaigns/{campaign_id}/estimate", officer)
         estimate_seconds = time.perf_counter() - started
+        bench.db.analyze()
         async with worker_processes(bench, 1, "broadcast") as running:
             bench.standin.reset()
             before = bench.db.sizes()
@@ -1028,6 +1049,7 @@ async def resync_phase(bench: Bench, workers: int, devices: int, topics: int) ->
 
     tasks = [resync_topics.name, launch_topic_resync.name]
     bench.db.execute("UPDATE devices SET topics_synced_at = NULL")
+    bench.db.analyze()
     label = f"re-sync, {workers} worker{'s' if workers > 1 else ''}"
     async with worker_processes(bench, workers, f"resync{workers}") as running:
         bench.standin.reset()
@@ -1134,26 +1156,45 @@ def server_template() -> str:
     return urlunsplit(urlsplit(url)._replace(path="/{db}"))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def scratch_database() -> Iterator[str]:
-    """A fresh database, migrated by `ctn migrate`, dropped at the end; its URL."""
+    """A fresh database of this run (`ctn_bench_push_<pid>`: runs at the same time do not
+    drop each other's), migrated by `ctn migrate`, dropped at the end; its URL. Databases of
+    earlier runs whose process is gone (killed before it could drop them) are dropped first."""
     import psycopg
 
     template = server_template()
 
-    def admin(statement: str) -> None:
+    def admin(statement: str) -> list[tuple[Any, ...]]:
         with psycopg.connect(
             template.format(db="postgres"), autocommit=True, connect_timeout=5
         ) as conn:
-            conn.execute(statement)
+            cursor = conn.execute(statement)
+            return list(cursor.fetchall()) if cursor.description else []
 
     try:
         admin("SELECT 1")
     except psycopg.Error as exc:
         sys.exit(f"bench.push: the database server does not answer ({exc})")
-    url = template.format(db=SCRATCH_DB)
-    admin(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{SCRATCH_DB}"')
+    for (name,) in admin(f"SELECT datname FROM pg_database WHERE datname LIKE '{SCRATCH_DB}_%'"):
+        suffix = str(name).removeprefix(f"{SCRATCH_DB}_")
+        if suffix.isdigit() and not _alive(int(suffix)):
+            with contextlib.suppress(psycopg.Error):
+                admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    database = f"{SCRATCH_DB}_{os.getpid()}"
+    url = template.format(db=database)
+    admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{database}"')
     try:
         env = {**base_env(), "DATABASE_URL": url, "CTN_SECRET_KEY": SECRET_KEY}
         migrated = subprocess.run(
@@ -1168,7 +1209,7 @@ def scratch_database() -> Iterator[str]:
         yield url
     finally:
         with contextlib.suppress(psycopg.Error):
-            admin(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+            admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def standin_ceiling(standin: Any, credentials_file: Path, work: Path, cpus: set[int] | None) -> str:
@@ -1313,6 +1354,10 @@ async def run(args: argparse.Namespace, database_url: str, work: Path) -> None:
         if bench.api is not None:
             print(f"  API (ctn serve, 1 process): peak RSS {bench.api.peak_rss_mb():,.0f} MB")
         print(f"  worker concurrency (CTN_WORKER_CONCURRENCY): {settings.worker_concurrency}")
+        print(
+            f"  PostgreSQL autovacuum: {bench.db.value('SHOW autovacuum')} (the bench runs "
+            "ANALYZE after loading and before each phase)"
+        )
         print(f"  load average: at start {load_at_start}, at end {load_average()}")
     finally:
         if bench is not None:
