@@ -217,6 +217,12 @@ class Bench:
     staff: tuple[uuid.UUID, uuid.UUID] | None = None
     bare_rates: list[float] = field(default_factory=list)
     """The `device` workload's bare send_each rates (msg/s), when it ran."""
+    active_meter: Meter | None = None
+
+    def sample(self) -> None:
+        """Let the running measurement sample PostgreSQL's backends (polling loops)."""
+        if self.active_meter is not None:
+            self.active_meter.sample()
 
     def standin_cpu(self) -> float:
         return cpu_seconds([self.standin_pid])
@@ -230,32 +236,39 @@ class Bench:
 
 class Meter:
     """Wall time and CPU of the sender (a callable giving its CPU seconds so far), the
-    stand-in and PostgreSQL over an interval."""
+    stand-in and PostgreSQL over an interval. PostgreSQL's backends are sampled again by
+    `sample()` (the polling loops call it), so one that closes before the end still counts
+    up to its last sample."""
 
     def __init__(self, bench: Bench, sender: Callable[[], float]) -> None:
         self.bench = bench
         self.sender = sender
+        self.seen: dict[int, float] = {}
+        bench.active_meter = self
         self.start()
 
-    def _now(self) -> tuple[float, float, float, dict[int, float] | None]:
-        return (
-            time.perf_counter(),
-            self.sender(),
-            self.bench.standin_cpu(),
-            self.bench.db.cpu_by_backend() if self.bench.db is not None else None,
-        )
+    def _pg(self) -> dict[int, float] | None:
+        return self.bench.db.cpu_by_backend() if self.bench.db is not None else None
 
     def start(self) -> None:
-        self.first = self._now()
+        self.first = (time.perf_counter(), self.sender(), self.bench.standin_cpu(), self._pg())
+
+    def sample(self) -> None:
+        now = self._pg()
+        if now is not None:
+            # A backend gone meanwhile reads 0 (no /proc entry): keep the last figure.
+            self.seen.update({pid: cpu for pid, cpu in now.items() if cpu})
 
     def stop(self) -> Usage:
         wall0, sender0, standin0, pg0 = self.first
-        wall1, sender1, standin1, pg1 = self._now()
+        wall1, sender1, standin1 = time.perf_counter(), self.sender(), self.bench.standin_cpu()
+        self.sample()
+        if self.bench.active_meter is self:
+            self.bench.active_meter = None
         pg = None
-        if pg0 is not None and pg1 is not None:
-            # Per backend: one that ended meanwhile (a stopped worker's) is left out rather
-            # than subtracted; one that started meanwhile counts whole.
-            pg = sum(max(0.0, cpu - pg0.get(pid, 0.0)) for pid, cpu in pg1.items())
+        if pg0 is not None:
+            # Per backend: one that started meanwhile counts whole.
+            pg = sum(max(0.0, cpu - pg0.get(pid, 0.0)) for pid, cpu in self.seen.items())
         return Usage(
             wall=wall1 - wall0,
             sender=sender1 - sender0,
@@ -648,6 +661,7 @@ async def wait_sent(bench: Bench, ids: list[str], timeout: float) -> None:
             raise SystemExit(f"bench.push: a campaign ended {statuses}")
         if time.monotonic() > deadline:
             raise SystemExit(f"bench.push: campaigns not sent after {timeout:.0f} s: {statuses}")
+        bench.sample()
         await asyncio.sleep(0.2)
 
 
@@ -1071,6 +1085,7 @@ async def resync_phase(bench: Bench, workers: int, devices: int, topics: int) ->
                 raise SystemExit(
                     f"bench.push: re-sync: {synced} of {devices} synced, {pending} jobs"
                 )
+            bench.sample()
             await asyncio.sleep(0.25)
         usage = meter.stop()
         each = running.cpu_each()
