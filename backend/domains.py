@@ -137,6 +137,13 @@ DOMAINS: tuple[Domain, ...] = (
             ),
         ),
     ),
+    Domain(
+        "tips",
+        piccolo_app="backend.tips.piccolo_app",
+        tasks="backend.tips.tasks",
+        routes=("backend.tips.endpoints:ROUTE_HANDLERS",),
+        test_tables=("tips", "tip_challenges", "tip_counters"),
+    ),
 )
 
 

@@ -124,6 +124,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 f"is invalid: no province has code {self.province_code!r}"
                 " (GSO codes from vietnam-provinces; 19 is Thái Nguyên)",
             )
+        if self.tips_master_keys is not None:
+            from backend.tips.crypto import check_master_keys_setting
+
+            check_master_keys_setting(self.tips_master_keys)
+        if self.tips_offences is not None:
+            from backend.tips.offences import check_offences_setting
+
+            check_offences_setting(self.tips_offences)
         if self.db_pool_min > self.db_pool_max:
             raise SettingsError("CTN_DB_POOL_MIN", "must not exceed CTN_DB_POOL_MAX")
         for proxy in self.trusted_proxy_list:
@@ -133,6 +141,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(
                     "CTN_TRUSTED_PROXIES", f"is invalid: {proxy!r} is not an address or network"
                 ) from None
+
+    def __repr__(self) -> str:
+        # Secrets (the master secret, the crime reports' master keys, …) never in a repr.
+        shown = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            secret = name in SECRET_FIELDS and value
+            shown.append(f"{name}={'***' if secret else repr(value)}")
+        return f"Settings({', '.join(shown)})"
 
     @property
     def base_url(self) -> str:
@@ -243,9 +260,50 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     quiet_hours: str = "21:00-07:00"
     """Local hours (Asia/Ho_Chi_Minh) in which public, non-urgent campaigns are not pushed."""
 
+    # --- crime reports (read by backend/tips) ---
+    tips_master_keys: str | None = None
+    """Master keys that wrap each report's data key: `id:<base64 of 32 bytes>` separated by
+    commas, the first one current (e.g. `k2:…,k1:…`); older ones still unwrap until
+    `ctn tips rotate-key` has re-wrapped every data key. Unset: one key derived from
+    `CTN_SECRET_KEY` (id `derived-1`)."""
+    tips_pow_difficulty: Annotated[int, msgspec.Meta(ge=0, le=32)] = 20
+    """Leading zero bits the proof of work of an anonymous report needs (each bit doubles
+    the work: 20 is about a second on a phone)."""
+    tips_challenge_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 30
+    """How long a proof-of-work challenge may be used (once)."""
+    tips_rate_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 10
+    """The window of the citizen routes' limits below."""
+    tips_anonymous_per_address: PositiveInt = 10
+    """Anonymous reports per client address (counted by keyed hash) and window."""
+    tips_receipt_failures_per_address: PositiveInt = 10
+    """Wrong receipts per client address (keyed hash) and window."""
+    tips_receipt_attempts_per_receipt: PositiveInt = 5
+    """Failed uses of one receipt value per window (a leaked receipt being hammered)."""
+    tips_receipt_failures_global: PositiveInt = 1000
+    """Wrong receipts across everyone per window; past it every receipt waits (a receipt
+    accepted then would tell a guesser which guesses are right)."""
+    tips_description_max_chars: Annotated[int, msgspec.Meta(ge=100, le=100_000)] = 5000
+    tips_max_attachments: Annotated[int, msgspec.Meta(ge=0, le=100)] = 10
+    """Files per report, messages' files included."""
+    tips_max_attachment_total_mb: Annotated[int, msgspec.Meta(ge=1)] = 500
+    """Total size of a report's files (as uploaded)."""
+    tips_anonymous_time_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+    """Times stored for what an anonymous reporter does (the report, their messages and
+    files) are rounded down to this many minutes: the rows need no exact time, and an exact
+    one could be matched against a network log elsewhere."""
+    tips_offences: str | None = None
+    """The offence types offered, as JSON `[{"code": "drugs", "vi": "…", "en": "…"}, …]`;
+    unset: the built-in list (backend/tips/offences.py)."""
+
 
 SECRET_FIELDS = frozenset(
-    {"database_url", "secret_key", "oidc_client_secret", "s3_secret_access_key"}
+    {
+        "database_url",
+        "secret_key",
+        "oidc_client_secret",
+        "s3_secret_access_key",
+        "tips_master_keys",
+    }
 )
 
 

@@ -106,7 +106,10 @@ class TipAttachment(Table, tablename="tip_attachments"):
     """image, video, audio or document."""
     mime = Varchar(length=100)
     filename = Varchar(length=200)
-    """Cleaned; "" for anonymous reports."""
+    """Always "": a file's name may say who took it or what it shows. A confidential report's
+    cleaned name is sealed in `sealed_filename`; an anonymous report's is dropped."""
+    sealed_filename = Bytea(null=True, default=None)
+    """The cleaned original name, sealed with the report's data key (confidential only)."""
     size = BigInt()
     view_key = Varchar(length=300, null=True, default=None)
     view_mime = Varchar(length=100, null=True, default=None)
@@ -138,3 +141,13 @@ class TipChallenge(Table, tablename="tip_challenges"):
     digest = Varchar(length=64, primary_key=True)
     expires_at = Timestamptz(index=True)
 
+
+class TipCounter(Table, tablename="tip_counters"):
+    """Short-lived counters of the citizen routes' limits (anonymous submissions per keyed
+    hash of the client address, wrong receipts per receipt, per address and overall), one row
+    per limit, subject and window. UNLOGGED (set by its migration); `key` is
+    `<limit>:<keyed hash>:<window>`; rows are deleted once their window is over."""
+
+    key = Varchar(length=120, primary_key=True)
+    hits = Integer(default=0)
+    expires_at = Timestamptz(index=True)
