@@ -294,6 +294,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tips_offences: str | None = None
     """The offence types offered, as JSON `[{"code": "drugs", "vi": "…", "en": "…"}, …]`;
     unset: the built-in list (backend/tips/offences.py)."""
+    # police side (backend/tips/police.py, duty.py, retention.py)
+    tips_provincial_unit: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,40}$")] = (
+        "CA-TINH"
+    )
+    """The police unit (code) whose members handle the provincial queue: reports with no
+    commune, or a commune no unit answers for; its supervisors transfer them on."""
+    tips_search_scan_limit: Annotated[int, msgspec.Meta(ge=10, le=10_000)] = 500
+    """Reports a text search of the police queue decrypts per request at most."""
+    tips_retention_resolved_days: PositiveInt = 1825
+    tips_retention_unfounded_days: PositiveInt = 365
+    tips_retention_transferred_days: PositiveInt = 1825
+    tips_retention_duplicate_days: PositiveInt = 1825
+    """Days after closing at which a report's content, messages and files are purged, by
+    outcome (its statistics row stays)."""
+    tips_retention_cron: str = "17 3 * * *"
+    """When the retention purge runs (cron, local time of the worker)."""
 
 
 SECRET_FIELDS = frozenset(

@@ -1,26 +1,14 @@
 """Errors of the police side of crime reports: each refusal has its own stable code.
 
-A report the caller may not see is `tip_not_found` (404), never a 403: an officer of another
-unit learns nothing, not even that the report exists. A 403 is only for a report the caller
-does see but an action their role does not allow on it (an officer reopening a closed report).
+A report the caller may not see is the citizen part's `TipNotFound` (404, `tip_not_found`),
+never a 403: an officer of another unit learns nothing, not even that the report exists. A
+403 is only for a report the caller does see but an action their role does not allow on it
+(an officer reopening a closed report).
 """
 
 from __future__ import annotations
 
-from backend.errors import AppError, Conflict, NotFound, PermissionDenied, ValidationFailed
-
-
-class PoliceTipNotFound(NotFound):
-    code = "tip_not_found"
-    message_vi = "Không tìm thấy tin báo."
-    message_en = "Report not found."
-
-
-class TipAttachmentNotFound(NotFound):
-    code = "tip_attachment_not_found"
-    message_vi = "Không tìm thấy tệp đính kèm của tin báo."
-    message_en = "Attachment of the report not found."
-
+from backend.errors import AppError, Conflict, PermissionDenied, ValidationFailed
 
 # --- workflow ---------------------------------------------------------------------------------
 
@@ -40,12 +28,6 @@ class TipVersionConflict(Conflict):
     code = "tip_version_conflict"
     message_vi = "Tin báo vừa được người khác thay đổi. Hãy tải lại rồi thực hiện lại thao tác."
     message_en = "The report was changed by someone else meanwhile. Reload it and try again."
-
-
-class TipPurged(Conflict):
-    code = "tip_purged"
-    message_vi = "Nội dung tin báo đã được xóa theo thời hạn lưu trữ."
-    message_en = "The report's content was purged at the end of its retention period."
 
 
 class TipActionForbidden(PermissionDenied):
@@ -105,11 +87,8 @@ class TipDutyInvalid(ValidationFailed):
 
 
 POLICE_ERRORS: tuple[type[AppError], ...] = (
-    PoliceTipNotFound,
-    TipAttachmentNotFound,
     TipTransitionInvalid,
     TipVersionConflict,
-    TipPurged,
     TipActionForbidden,
     TipOutcomeRequired,
     TipDuplicateInvalid,

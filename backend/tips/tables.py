@@ -23,6 +23,7 @@ from piccolo.columns import (
     Boolean,
     Bytea,
     Integer,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -151,3 +152,17 @@ class TipCounter(Table, tablename="tip_counters"):
     key = Varchar(length=120, primary_key=True)
     hits = Integer(default=0)
     expires_at = Timestamptz(index=True)
+
+
+class TipDuty(Table, tablename="tip_duty"):
+    """A police unit's duty roster: the members its supervisors put on duty, whom an emergency
+    report (or one whose danger is happening now) alerts at once. `until` ends the roster
+    entry; a unit with nobody on duty alerts every officer it has. One row per unit and
+    person (unique, set by its migration)."""
+
+    id = Serial(primary_key=True)
+    unit_code = Varchar(length=40, index=True)
+    person_id = UUID()
+    until = Timestamptz(null=True, default=None)
+    set_by = UUID(null=True, default=None)
+    set_at = Timestamptz()

@@ -36,11 +36,11 @@ import enum
 import uuid
 from dataclasses import dataclass, replace
 
+from backend.tips.errors import TipPurged
 from backend.tips.police_errors import (
     TipActionForbidden,
     TipDuplicateInvalid,
     TipOutcomeRequired,
-    TipPurged,
     TipReasonRequired,
     TipTransitionInvalid,
     TipUnitInvalid,

@@ -128,6 +128,15 @@ register(
         body_en="Your unit received a new crime report to triage.",
     )
 )
+register(
+    Template(
+        "tips.emergency",
+        title_vi="KHẨN CẤP: tin báo {reference}",
+        body_vi="Tin báo khẩn cấp, nguy hiểm có thể đang diễn ra. Bạn đang trực: xử lý ngay.",
+        title_en="EMERGENCY: report {reference}",
+        body_en="An emergency report: the danger may be happening now. You are on duty: act now.",
+    )
+)
 
 # --- welfare (backend/welfare) ----------------------------------------------------------------
 

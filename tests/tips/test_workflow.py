@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
+from backend.tips.errors import TipPurged
 from backend.tips.police_errors import (
     TipActionForbidden,
     TipDuplicateInvalid,
     TipOutcomeRequired,
-    TipPurged,
     TipReasonRequired,
     TipTransitionInvalid,
     TipUnitInvalid,
