@@ -52,6 +52,7 @@ from backend.access import PUBLIC, Rule, access
 from backend.identity.schemas import RevokeRequest, TokenRequest
 from backend.identity.service import CSRF_COOKIE, SESSION_COOKIE
 from backend.problems import PROBLEM_MEDIA_TYPE
+from backend.tips.citizen_schemas import TipCreate
 
 if TYPE_CHECKING:
     from litestar import Litestar, Request
@@ -373,8 +374,37 @@ BODIES: dict[tuple[str, str], RequestBody] = {
             )
         },
     ),
+    ("POST", "/api/v1/tips"): RequestBody(
+        description="The report (`TipCreate`).",
+        required=True,
+        content={JSON: OpenAPIMediaType(schema=_ref("TipCreate"))},
+    ),
+    **{
+        ("POST", path): RequestBody(
+            description=(
+                "The file: `multipart/form-data` with a `file` part, or the raw bytes with "
+                '`Content-Disposition: attachment; filename="…"`. Its type is decided from '
+                "the bytes (photo, video, audio or PDF)."
+            ),
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Schema(
+                        type="object",  # type: ignore[arg-type]  # str enums
+                        required=["file"],
+                        properties={"file": _BINARY},
+                    )
+                ),
+                "application/octet-stream": OpenAPIMediaType(schema=_BINARY),
+            },
+        )
+        for path in (
+            "/api/v1/tips/mine/{reference}/attachments",
+            "/api/v1/tips/anonymous/attachments",
+        )
+    },
 }
-BODY_SCHEMAS = (TokenRequest, RevokeRequest)
+BODY_SCHEMAS = (TokenRequest, RevokeRequest, TipCreate)
 
 EXTRA_PARAMETERS: dict[tuple[str, str], list[Parameter]] = {
     ("POST", "/api/v1/media"): [

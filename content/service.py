@@ -28,16 +28,25 @@ from content import repository
 from content.articles.schemas import ArticlePage, ArticleSummary
 from content.assets import asset_prefix, storage, view
 from content.errors import MediaNotForPublicUse, MediaNotFound
+from content.images import get_decoder as get_decoder
 from content.pipeline import Claim as Claim
 from content.pipeline import produce_renditions as produce_renditions
 from content.policy import POLICIES, Kind, Purpose, Readers
 from content.repository import AssetRow
 from content.schemas import AssetStatus, MediaAsset, MediaAssetPage
+from content.sniff import HEAD_BYTES as HEAD_BYTES
+from content.sniff import check_file_type as check_file_type
+from content.storage import get_storage as get_storage
+from content.upload_body import UploadBody as UploadBody
+from content.upload_body import open_upload as open_upload
 from content.uploads import ReceivedUpload as ReceivedUpload
+from content.uploads import clean_filename as clean_filename
 from content.uploads import discard_upload as discard_upload
 from content.uploads import do_create_asset as do_create_asset
 from content.uploads import purposes_for as purposes_for
 from content.uploads import receive_upload as receive_upload
+from content.video import ffmpeg_binary as ffmpeg_binary
+from content.video import run_ffmpeg as run_ffmpeg
 
 # --- who reads an asset ----------------------------------------------------------------------
 
