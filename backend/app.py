@@ -20,11 +20,12 @@ from backend.devidp.service import do_ensure_key
 from backend.errors import UnsupportedMediaType
 from backend.http.etag import ETagMiddleware
 from backend.http.idempotency import IdempotencyMiddleware
-from backend.identity.guard import AuthenticationMiddleware, check_access
+from backend.identity.guard import AuthenticationMiddleware
 from backend.identity.keys import do_ensure_signing_key
 from backend.identity.oidc import close_clients
 from backend.identity.throttle import ThrottleMiddleware
 from backend.jobs import WORKER_OPTIONS, job_app
+from backend.logs import flush_access_log
 from backend.middleware import (
     AdmissionMiddleware,
     PrivateResponseMiddleware,
@@ -104,6 +105,7 @@ def create_app(
         finally:
             await close_clients()
             await close_gateway()
+            flush_access_log()
             if opened_pool:
                 await db.close_pool()
 
@@ -117,7 +119,6 @@ def create_app(
             *extra_route_handlers,
         ],
         template_config=console.template_config(),
-        guards=[check_access],
         lifespan=[lifespan],
         dependencies={"settings": Provide(provide_settings, use_cache=True, sync_to_thread=False)},
         # Outermost first. Idempotency runs inside the request's transaction, so a stored
