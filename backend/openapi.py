@@ -401,6 +401,7 @@ BODIES: dict[tuple[str, str], RequestBody] = {
         for path in (
             "/api/v1/tips/mine/{reference}/attachments",
             "/api/v1/tips/anonymous/attachments",
+            "/api/v1/police/tips/{tip_id}/messages/{message_id}/attachments",
         )
     },
 }

@@ -8,7 +8,7 @@ never a 403: an officer of another unit learns nothing, not even that the report
 
 from __future__ import annotations
 
-from backend.errors import AppError, Conflict, PermissionDenied, ValidationFailed
+from backend.errors import AppError, Conflict, NotFound, PermissionDenied, ValidationFailed
 
 # --- workflow ---------------------------------------------------------------------------------
 
@@ -86,6 +86,14 @@ class TipDutyInvalid(ValidationFailed):
     message_en = "The duty roster may only name officers of the unit."
 
 
+class PoliceUnitNotFound(NotFound):
+    """A unit the caller does not belong to (or that does not exist): the same answer."""
+
+    code = "tip_unit_not_found"
+    message_vi = "Không tìm thấy đơn vị công an trong các đơn vị của bạn."
+    message_en = "No such police unit among yours."
+
+
 POLICE_ERRORS: tuple[type[AppError], ...] = (
     TipTransitionInvalid,
     TipVersionConflict,
@@ -98,4 +106,5 @@ POLICE_ERRORS: tuple[type[AppError], ...] = (
     TipMessageInvalid,
     TipFilterInvalid,
     TipDutyInvalid,
+    PoliceUnitNotFound,
 )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from backend.jobs import job_app, transactional
 from backend.logs import log_fields
 from backend.tips import repository
+from backend.tips import retention as retention  # the police side's retention purge (periodic)
 
 log = logging.getLogger(__name__)
 
