@@ -702,6 +702,46 @@ def _audit_rotate_key(settings: Settings) -> None:
     click.echo(f"✔ new audit key {key_id}; entries under the previous keys keep verifying")
 
 
+# --- crime reports ------------------------------------------------------------------------
+
+
+@main.group()
+def tips() -> None:
+    """Crime reports."""
+
+
+@tips.command("rotate-key")
+@data_dir_option
+@click.option("--batch-size", default=200, show_default=True, help="Reports per transaction.")
+def tips_rotate_key(data_dir: Path | None, batch_size: int) -> None:
+    """Re-wrap every report's data key under the current master key (the first of
+    CTN_TIPS_MASTER_KEYS) while the service runs, in batches; reports stay readable
+    throughout. Exit 1 if a report's key opens under no configured master key."""
+    with _database(data_dir) as settings:
+
+        async def run() -> Any:
+            from backend import db
+            from backend.tips.cli import do_rotate_keys
+
+            await db.open_pool(settings)
+            try:
+                return await do_rotate_keys(settings, batch_size=batch_size)
+            finally:
+                await db.close_pool()
+
+        rotation = _run(run)
+    left = ", ".join(f"{key}: {count}" for key, count in sorted(rotation.left.items())) or "none"
+    click.echo(
+        f"✔ {rotation.rewrapped} data keys re-wrapped under {rotation.key_id}"
+        f" (reports by master key: {left})"
+    )
+    if rotation.failed:
+        _fail(
+            f"{len(rotation.failed)} reports have a key no configured master key opens"
+            f" (first: {rotation.failed[0]}); keep their master key in CTN_TIPS_MASTER_KEYS"
+        )
+
+
 # --- check --------------------------------------------------------------------------------
 
 

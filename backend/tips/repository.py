@@ -417,13 +417,17 @@ class WrappedKeyRow(msgspec.Struct, frozen=True, kw_only=True):
     key_id: str
 
 
-async def keys_not_under(key_id: str, limit: int) -> list[WrappedKeyRow]:
-    """A batch of data keys wrapped by another master key than `key_id`, locked for the
-    re-wrap (rows another rotation holds are skipped)."""
+async def keys_not_under(
+    key_id: str, limit: int, after: uuid.UUID | None = None
+) -> list[WrappedKeyRow]:
+    """The next batch (by id, after `after`) of data keys wrapped by another master key than
+    `key_id`, locked for the re-wrap; rows another transaction holds are skipped (a later
+    pass takes them)."""
     rows = await Tip.raw(
         "SELECT id, data_key, key_id FROM tips WHERE key_id <> {} AND data_key IS NOT NULL"
-        " ORDER BY id LIMIT {} FOR UPDATE SKIP LOCKED",
+        " AND id > {} ORDER BY id LIMIT {} FOR UPDATE SKIP LOCKED",
         key_id,
+        after or uuid.UUID(int=0),
         limit,
     )
     return _rows(rows, WrappedKeyRow)
