@@ -30,6 +30,7 @@ from backend.tips import abuse, challenge, crypto, offences, receipts, repositor
 from backend.tips.citizen_schemas import (
     EMERGENCY,
     AttachmentOut,
+    EmergencyNotice,
     IncidentTime,
     MessageOut,
     OffenceOut,
@@ -370,7 +371,7 @@ async def view_tip(settings: Settings, caller: Caller) -> TipOut:
         commune_code=row.commune_code,
         attachments=[attachment_out(data_key, f) for f in files if f.message_id is None],
         messages=[_message_out(data_key, m, files) for m in messages],
-        emergency=EMERGENCY if row.ongoing_danger and row.status != "closed" else None,
+        emergency=emergency_of(row),
     )
 
 
@@ -398,7 +399,7 @@ async def list_mine(settings: Settings, principal: Principal, page: PageRequest)
             created_at=row.created_at,
             updated_at=row.updated_at,
             unread_messages=unread[row.id],
-            emergency=EMERGENCY if row.ongoing_danger and row.status != "closed" else None,
+            emergency=emergency_of(row),
         )
         for row in rows
     ]
@@ -437,8 +438,20 @@ async def do_post_reporter_message(settings: Settings, caller: Caller, body: str
     )
     await repository.touch_reporter_activity(row.id, at)
     return MessageOut(
-        id=message_id, sender="reporter", body=text, created_at=at, read_at=None, attachments=[]
+        id=message_id,
+        sender="reporter",
+        body=text,
+        created_at=at,
+        read_at=None,
+        attachments=[],
+        emergency=emergency_of(row),
     )
+
+
+def emergency_of(row: TipRow) -> EmergencyNotice | None:
+    """The reminder to call 113, for every answer about a report of ongoing danger (until it
+    is closed)."""
+    return EMERGENCY if row.ongoing_danger and row.status != "closed" else None
 
 
 async def check_attachment_of(caller: Caller, attachment_id: uuid.UUID) -> None:

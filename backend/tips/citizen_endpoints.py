@@ -21,7 +21,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, InternalServerException
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_206_PARTIAL_CONTENT
 
@@ -205,6 +205,20 @@ async def _empty() -> AsyncIterator[bytes]:
         yield b""
 
 
+async def _receive(
+    request: AnyRequest, settings: Settings, caller: citizen.Caller, message_id: uuid.UUID | None
+) -> Response[Any]:
+    emergency = citizen.emergency_of(caller.tip)
+    try:
+        row = await attachments.do_receive_attachment(
+            settings, caller.tip, _upload_body(request), message_id=message_id
+        )
+    except AppError as error:
+        return _refusal(request, error, emergency is not None)
+    out = msgspec.structs.replace(citizen.attachment_out(None, row), emergency=emergency)
+    return _ok(out, HTTP_201_CREATED)
+
+
 # --- reading what a report may say --------------------------------------------------------------
 
 
@@ -328,7 +342,7 @@ async def list_my_tips(
     tags=["tips"],
 )
 async def get_my_tip(
-    request: AnyRequest, settings: NamedDependency[Settings], reference: str
+    request: AnyRequest, settings: NamedDependency[Settings], reference: FromPath[str]
 ) -> Response[Any]:
     """One of the caller's reports: status, content, files and the message thread (the
     police's messages are marked read)."""
@@ -350,7 +364,10 @@ async def get_my_tip(
     tags=["tips"],
 )
 async def post_my_message(
-    request: AnyRequest, settings: NamedDependency[Settings], reference: str, data: MessageCreate
+    request: AnyRequest,
+    settings: NamedDependency[Settings],
+    reference: FromPath[str],
+    data: JSONBody[MessageCreate],
 ) -> Response[MessageOut]:
     """A message to the police handling the report (files: upload them with `message_id`)."""
     caller = await citizen.access_own_tip(signed_in(request), reference)
@@ -369,9 +386,9 @@ async def post_my_message(
 async def upload_my_attachment(
     request: AnyRequest,
     settings: NamedDependency[Settings],
-    reference: str,
+    reference: FromPath[str],
     message_id: Annotated[
-        uuid.UUID | None, Parameter(query="message_id", description="attach to this message")
+        uuid.UUID | None, QueryParameter(name="message_id", description="attach to this message")
     ] = None,
 ) -> Response[Any]:
     """A photo, video, audio recording or PDF for the report (or one of its messages):
@@ -380,10 +397,7 @@ async def upload_my_attachment(
     without metadata that officers view. Limited per report in count and total size."""
     async with unit_of_work():
         caller = await citizen.access_own_tip(signed_in(request), reference)
-    row = await attachments.do_receive_attachment(
-        settings, caller.tip, _upload_body(request), message_id=message_id
-    )
-    return _ok(citizen.attachment_out(None, row), HTTP_201_CREATED)
+    return await _receive(request, settings, caller, message_id)
 
 
 @get(
@@ -394,8 +408,8 @@ async def upload_my_attachment(
 async def read_my_attachment(
     request: AnyRequest,
     settings: NamedDependency[Settings],
-    reference: str,
-    attachment_id: uuid.UUID,
+    reference: FromPath[str],
+    attachment_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """A file of the report (the copy without metadata), with `Range`."""
     caller = await citizen.access_own_tip(signed_in(request), reference)
@@ -405,8 +419,8 @@ async def read_my_attachment(
 
 # --- the anonymous reporter (the receipt in a header, never in a URL) ----------------------------
 
-RECEIPT = Parameter(
-    header=RECEIPT_HEADER,
+RECEIPT = HeaderParameter(
+    name=RECEIPT_HEADER,
     description="The report's receipt (digits; spaces and dashes ignored)",
     max_length=64,
     required=False,
@@ -457,7 +471,7 @@ async def get_anonymous_tip(
 async def post_anonymous_message(
     request: AnyRequest,
     settings: NamedDependency[Settings],
-    data: MessageCreate,
+    data: JSONBody[MessageCreate],
     receipt: Annotated[str | None, RECEIPT] = None,
 ) -> Response[Any]:
     """A message to the police, on the report whose receipt is in `X-Tip-Receipt`."""
@@ -484,7 +498,7 @@ async def upload_anonymous_attachment(
     settings: NamedDependency[Settings],
     receipt: Annotated[str | None, RECEIPT] = None,
     message_id: Annotated[
-        uuid.UUID | None, Parameter(query="message_id", description="attach to this message")
+        uuid.UUID | None, QueryParameter(name="message_id", description="attach to this message")
     ] = None,
 ) -> Response[Any]:
     """A file for the anonymous report whose receipt is in `X-Tip-Receipt`: every piece of
@@ -493,12 +507,9 @@ async def upload_anonymous_attachment(
     try:
         async with unit_of_work():
             caller = await _by_receipt(request, settings, receipt)
-        row = await attachments.do_receive_attachment(
-            settings, caller.tip, _upload_body(request), message_id=message_id
-        )
-        return _ok(citizen.attachment_out(None, row), HTTP_201_CREATED)
     except AppError as error:
         return _refusal(request, error)
+    return await _receive(request, settings, caller, message_id)
 
 
 @get(
@@ -509,7 +520,7 @@ async def upload_anonymous_attachment(
 async def read_anonymous_attachment(
     request: AnyRequest,
     settings: NamedDependency[Settings],
-    attachment_id: uuid.UUID,
+    attachment_id: FromPath[uuid.UUID],
     receipt: Annotated[str | None, RECEIPT] = None,
 ) -> Response[Any]:
     """A file of the anonymous report (the copy without metadata), with `Range`."""

@@ -133,15 +133,19 @@ class AttachmentOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     filename: str | None = None
     created_at: datetime
     status: str
+    emergency: EmergencyNotice | None = None
+    """In the answer to an upload, for a report of ongoing danger."""
 
 
-class MessageOut(msgspec.Struct, frozen=True, kw_only=True):
+class MessageOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     sender: Literal["reporter", "police"]
     body: str
     created_at: datetime
     read_at: datetime | None
     attachments: list[AttachmentOut]
+    emergency: EmergencyNotice | None = None
+    """In the answer to a new message, for a report of ongoing danger."""
 
 
 class MessageCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -131,10 +131,26 @@ async def test_ongoing_danger_reminds_to_call_113_in_every_answer(
     invalid = await tips_client.post("/api/v1/tips", json={"ongoing_danger": True})
     assert invalid.status_code == 422
     assert invalid.json()["emergency"]["call"] == "113"
-    followed = await tips_client.get(
-        "/api/v1/tips/anonymous", headers={"X-Tip-Receipt": submitted["receipt"]}
-    )
+    receipt = {"X-Tip-Receipt": submitted["receipt"]}
+    followed = await tips_client.get("/api/v1/tips/anonymous", headers=receipt)
     assert followed.json()["emergency"]["call"] == "113"
+    replied = await tips_client.post(
+        "/api/v1/tips/anonymous/messages", json={"body": "Họ vẫn ở đây"}, headers=receipt
+    )
+    assert replied.json()["emergency"]["call"] == "113"
+    uploaded = await tips_client.post(
+        "/api/v1/tips/anonymous/attachments",
+        files={"file": ("a.pdf", pdf_with_metadata())},
+        headers=receipt,
+    )
+    assert uploaded.json()["emergency"]["call"] == "113"
+    refused_file = await tips_client.post(
+        "/api/v1/tips/anonymous/attachments",
+        files={"file": ("a.exe", b"MZ" + b"\0" * 64)},
+        headers=receipt,
+    )
+    assert refused_file.status_code == 415
+    assert refused_file.json()["emergency"]["call"] == "113"
 
 
 async def test_the_offence_list_has_vietnamese_labels(tips_client: httpx.AsyncClient) -> None:

@@ -134,3 +134,18 @@ async def test_a_receipt_is_never_taken_from_the_url(tips_client: httpx.AsyncCli
     )
     assert in_query.status_code == 401
     assert in_query.json()["code"] == "tip_receipt_required"
+
+
+async def test_counters_and_spent_challenges_are_forgotten_when_their_time_is_over(
+    db: None,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from backend.db import unit_of_work
+
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await repository.count_hits(["submit:old-test-subject:1"], past)
+    async with unit_of_work():
+        assert await repository.spend_challenge("f" * 64, past)
+        purged = await repository.delete_expired(datetime.now(UTC))
+    assert purged["tip_counters"] >= 1 and purged["tip_challenges"] >= 1
