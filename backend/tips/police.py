@@ -1268,10 +1268,12 @@ async def _announce(row: TipRow, settings: Settings) -> None:
 
 
 async def on_new_report(tip_id: uuid.UUID) -> None:
-    """Called by the citizen part in the transaction that commits a new report: notifies
-    its unit (the provincial unit for the provincial queue) — see `_announce`. Nothing about
-    the reporter goes into a notification: the reference only."""
-    row = await police_repository.get_tip(tip_id)
-    if row is None:
-        raise TipNotFound()
-    await _announce(row, get_settings())
+    """Called by the citizen part once a new report is committed: notifies its unit (the
+    provincial unit for the provincial queue) — see `_announce` — in a unit of work of its
+    own (a savepoint when called inside one). Nothing about the reporter goes into a
+    notification: the reference only."""
+    async with unit_of_work():
+        row = await police_repository.get_tip(tip_id)
+        if row is None:
+            raise TipNotFound()
+        await _announce(row, get_settings())

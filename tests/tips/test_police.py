@@ -4,6 +4,7 @@ edits, transfers, messages and notifications."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -441,3 +442,80 @@ async def test_without_a_roster_every_officer_is_on_duty_and_an_emergency_triage
         f"KHẨN CẤP: tin báo {filed['reference']}"
     ]
     assert await inbox_titles(tips_client, units.a_supervisor.headers) == []
+
+
+# --- for real: committed requests ------------------------------------------------------------
+
+
+async def test_a_committed_report_is_announced_to_its_unit_after_commit(
+    committed_tips_client: httpx.AsyncClient,
+) -> None:
+    units = await two_units()
+    filed, _ = await file_confidential(committed_tips_client, COMMUNE_A)
+    assert await inbox_titles(committed_tips_client, units.a_officer.headers) == [
+        f"Tin báo mới {filed['reference']}"
+    ]
+    assert await inbox_titles(committed_tips_client, units.b_officer.headers) == []
+    nowhere = await file_anonymous(committed_tips_client, None, ongoing_danger=True)
+    # The provincial queue: its unit's officer is on duty (no roster) and alerted at once.
+    assert await inbox_titles(committed_tips_client, units.province_officer.headers) == [
+        f"KHẨN CẤP: tin báo {nowhere['reference']}"
+    ]
+    assert await inbox_titles(committed_tips_client, units.province_supervisor.headers) == [
+        f"Tin báo mới {nowhere['reference']}"
+    ]
+
+
+async def test_two_officers_changing_a_report_at_once_one_wins_the_other_gets_409(
+    committed_tips_client: httpx.AsyncClient,
+) -> None:
+    client = committed_tips_client
+    units = await two_units()
+    filed, _ = await file_confidential(client, COMMUNE_A)
+    tip_id = await tip_id_of(client, units.a_officer, filed["reference"])
+    answers = await asyncio.gather(
+        step(client, units.a_officer, tip_id, "triage", urgency="low", version=1),
+        step(client, units.a_supervisor, tip_id, "triage", urgency="emergency", version=1),
+        step(client, units.a_supervisor, tip_id, "close", outcome="unfounded", version=1),
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 409, 409], [a.text for a in answers]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"tip_version_conflict"}
+    report = await detail(client, units.a_supervisor, tip_id)
+    assert report["version"] == 2
+    assert len([e for e in report["history"] if e["action"] != "received"]) == 1
+
+
+async def test_the_provincial_unit_sends_a_report_without_commune_to_the_right_unit(
+    tips_client: httpx.AsyncClient,
+) -> None:
+    units = await two_units()
+    filed, _ = await file_confidential(tips_client, None)
+    tip_id = await tip_id_of(tips_client, units.province_officer, filed["reference"])
+    assert (await detail(tips_client, units.province_officer, tip_id))["allowed_actions"] == [
+        "triage",
+        "close",
+        "message",
+    ]
+    moved = await step(
+        tips_client,
+        units.province_supervisor,
+        tip_id,
+        "transfer",
+        unit_code=UNIT_A,
+        reason="Theo lời kể: phường Phan Đình Phùng",
+        version=1,
+    )
+    assert moved.status_code == 200, moved.text
+    assert [t["id"] for t in await queue(tips_client, units.a_officer)] == [tip_id]
+    assert await queue(tips_client, units.province_officer) == []
+    back = await step(
+        tips_client,
+        units.a_supervisor,
+        tip_id,
+        "transfer",
+        unit_code=None,
+        reason="Không rõ",
+        version=2,
+    )
+    assert (back.json()["unit_code"], back.json()["status"]) == (None, "received")
