@@ -1011,6 +1011,7 @@ async def do_close(
     the other report by id or reference, one the caller sees (`TipDuplicateInvalid`). A note
     is kept sealed in the history. Timestamped (`closed_at`, from which retention counts)."""
     seat = await seat_of(principal)
+    await _visible(seat, tip_id)  # a report the caller does not see is 404 before anything
     target = await _duplicate_target(seat, duplicate_of)
     texts = {"note": note.strip()} if note and note.strip() else {}
     before, after, _ = await _apply(

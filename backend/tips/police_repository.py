@@ -524,9 +524,11 @@ async def purge_content(tip_id: uuid.UUID, now: datetime) -> PurgedFiles:
     messages = await TipMessage.raw(
         "DELETE FROM tip_messages WHERE tip_id = {} RETURNING id", tip_id
     )
-    # A history event's reason is police text about the report: it goes with the content.
+    # Reasons and notes in the history are police text about the report (sealed with its
+    # key): they go with the content.
     await TipEvent.raw(
-        "UPDATE tip_events SET detail = detail - 'reason' - 'note' WHERE tip_id = {}", tip_id
+        "UPDATE tip_events SET detail = detail - 'sealed' - 'reason' - 'note' WHERE tip_id = {}",
+        tip_id,
     )
     await Tip.raw(
         "UPDATE tips SET sealed = NULL, data_key = NULL, key_id = NULL, reporter_id = NULL,"

@@ -86,7 +86,10 @@ async def test_the_purge_removes_content_files_and_objects_keeps_the_statistics_
         left = await Tip.raw(
             "SELECT (SELECT count(*) FROM tip_messages WHERE tip_id = {}::uuid) AS messages,"
             " (SELECT count(*) FROM tip_attachments WHERE tip_id = {}::uuid) AS files,"
-            " (SELECT count(*) FROM tips WHERE purged_at IS NOT NULL) AS purged",
+            " (SELECT count(*) FROM tips WHERE purged_at IS NOT NULL) AS purged,"
+            " (SELECT count(*) FROM tip_events WHERE tip_id = {}::uuid AND detail ? 'sealed')"
+            " AS sealed_texts",
+            due,
             due,
             due,
         )
@@ -105,6 +108,7 @@ async def test_the_purge_removes_content_files_and_objects_keeps_the_statistics_
         COMMUNE_A,
     )
     assert (left[0]["messages"], left[0]["files"], left[0]["purged"]) == (0, 0, 1)
+    assert left[0]["sealed_texts"] == 0
 
     [purge] = await audit_trail("tip.purge", due)
     assert purge.actor_id is None
