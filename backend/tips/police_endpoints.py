@@ -82,6 +82,8 @@ AnyRequest = Request[Any, Any, Any]
 POLICE = roles(*police.POLICE_ROLES)
 CHANGE_PROBLEMS = (TipNotFound, TipVersionConflict, TipTransitionInvalid, TipActionForbidden)
 ATTACHMENT_UPLOAD_BYTES = 300 * 1024 * 1024 + 1024 * 1024
+NOT_FILES = frozenset({"application/json", "application/x-www-form-urlencoded", "text/plain"})
+"""Declared types no photo, video, audio file or PDF arrives with."""
 _RANGE = re.compile(r"^bytes=(\d{1,15})-(\d{0,15})$")
 
 
@@ -230,7 +232,7 @@ class PoliceTipController(Controller):
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": 'attachment; filename="tin-bao.csv"',
-                "Cache-Control": "no-store",
+                "Cache-Control": "private, no-store",
             },
         )
 
@@ -250,7 +252,10 @@ class PoliceTipController(Controller):
         """A supervisor sets the unit's duty roster (empty: every officer); audited."""
         return await police.do_set_duty(caller(request), unit_code, data.officers, until=data.until)
 
-    @get("/{tip_id:uuid}", opt=access(POLICE, problems=(TipNotFound,), cache_control="no-store"))
+    @get(
+        "/{tip_id:uuid}",
+        opt=access(POLICE, problems=(TipNotFound,), cache_control="private, no-store"),
+    )
     async def get_report(self, request: AnyRequest, tip_id: FromPath[uuid.UUID]) -> TipDetail:
         """The report decrypted, its reporter (confidential reports), files, messages, history
         and the actions the caller may take. Every read is audited. A report of another unit
@@ -446,6 +451,10 @@ class PoliceTipController(Controller):
         """A photo, video, audio file or PDF added to the caller's own message: multipart
         with a `file` part, or the raw bytes with `Content-Disposition`. Sealed and stripped
         of metadata like the reporter's files."""
+        content_type = request.headers.get("content-type", "")
+        if content_type.partition(";")[0].strip().lower() in NOT_FILES:
+            # Refused by its declared type before anything is looked up or read.
+            raise FileTypeUnsupported()
         return await police.do_add_message_attachment(
             settings,
             signed_in(request),
