@@ -54,7 +54,7 @@ from content.service import UploadBody
 
 AnyRequest = Request[Any, Any, Any]
 RECEIPT_HEADER = "X-Tip-Receipt"
-NO_STORE = {"Cache-Control": "no-store"}
+NO_STORE = {"Cache-Control": "private, no-store"}
 ANONYMOUS = {"anonymous": True, "authenticate": False, "idempotent": False}
 """Route options of the routes an anonymous reporter uses."""
 
@@ -143,6 +143,18 @@ async def _body(request: AnyRequest) -> AsyncIterator[bytes]:
         raise
     if announced is not None and received < announced:
         raise media_errors.UploadIncomplete()
+
+
+def _check_file_body(request: AnyRequest) -> None:
+    """A body that cannot hold a file (JSON, a form) is refused by its type, before anything
+    is looked up."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if (
+        media_type in ("application/json", "application/x-www-form-urlencoded")
+        or media_type.endswith("+json")
+        or media_type.startswith("text/")
+    ):
+        raise tip_errors.AttachmentTypeNotAllowed()
 
 
 def _upload_body(request: AnyRequest) -> UploadBody:
@@ -395,6 +407,7 @@ async def upload_my_attachment(
     `multipart/form-data` with a `file` part, or the raw bytes with `Content-Disposition`.
     The untouched original is kept sealed as evidence (with its SHA-256) beside a copy
     without metadata that officers view. Limited per report in count and total size."""
+    _check_file_body(request)
     async with unit_of_work():
         caller = await citizen.access_own_tip(signed_in(request), reference)
     return await _receive(request, settings, caller, message_id)
@@ -505,6 +518,7 @@ async def upload_anonymous_attachment(
     metadata is stripped (EXIF and GPS, video and audio tags, PDF document information), its
     name is dropped and no original is kept."""
     try:
+        _check_file_body(request)
         async with unit_of_work():
             caller = await _by_receipt(request, settings, receipt)
     except AppError as error:

@@ -46,7 +46,7 @@ async def test_a_confidential_report_is_filed_and_followed_by_its_reporter(
     assert view["content"]["description"].startswith("Có người bán ma túy")
     assert view["content"]["people"][0]["name"] == "Nguyễn Văn Bán"
     assert [o["label_vi"] for o in view["offences"]] == ["Ma túy", "Cờ bạc, cá độ"]
-    assert one.headers["cache-control"] == "no-store"
+    assert one.headers["cache-control"] == "private, no-store"
 
     other = await auth_headers()
     refused = await tips_client.get(f"/api/v1/tips/mine/{submitted['reference']}", headers=other)
