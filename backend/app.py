@@ -27,10 +27,8 @@ from backend.identity.throttle import ThrottleMiddleware
 from backend.jobs import WORKER_OPTIONS, job_app
 from backend.logs import flush_access_log
 from backend.middleware import (
-    AdmissionMiddleware,
-    PrivateResponseMiddleware,
+    EdgeMiddleware,
     RequestContextMiddleware,
-    RequestInputMiddleware,
     UnitOfWorkMiddleware,
 )
 from backend.problems import exception_handler
@@ -125,12 +123,9 @@ def create_app(
         # response is committed with the work it describes.
         middleware=[
             DefineMiddleware(
-                cast("Any", RequestInputMiddleware), body_timeout=settings.http_body_timeout_seconds
-            ),
-            cast("Any", PrivateResponseMiddleware),
-            DefineMiddleware(
-                cast("Any", AdmissionMiddleware),
+                cast("Any", EdgeMiddleware),
                 public_slots=asyncio.Semaphore(public_slots(settings)),
+                body_timeout=settings.http_body_timeout_seconds,
                 wait=settings.db_timeout_seconds,
             ),
             # Sign-in routes (opt `throttle`): counted in PostgreSQL outside the request's

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,16 @@ log = logging.getLogger("ctn.security")
 _lock = threading.Lock()
 _state: dict[str, Any] = {"path": None, "key": b""}
 _client_address: ContextVar[str | None] = ContextVar("ctn_client_address", default=None)
+
+
+def set_client_address(address: str | None) -> Token[str | None]:
+    """`client_address` without a context manager (the edge of every request: a generator
+    frame there is measurable); give the token to `reset_client_address` when done."""
+    return _client_address.set(address)
+
+
+def reset_client_address(token: Token[str | None]) -> None:
+    _client_address.reset(token)
 
 
 @contextmanager

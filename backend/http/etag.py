@@ -25,6 +25,7 @@ from backend.middleware import (
     Send,
     buffered_send,
     handler_opt,
+    header,
     send_response,
 )
 
@@ -119,8 +120,30 @@ class ETagMiddleware:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+_TAGS: dict[tuple[str, ...], str] = {}
+_TAGS_MAX = 4096
+
+
 def versioned_etag(scope: Scope, version: str) -> str:
-    """The tag of a route's answer at `version`, for this query and this caller's view."""
+    """The tag of a route's answer at `version`, for this query and this caller's view
+    (remembered: the hottest reads ask for the same few tags again and again)."""
+    cache_key = (
+        version,
+        scope.get("path", ""),
+        scope.get("query_string", b"").decode("latin-1"),
+        header_value(scope, b"accept-language") or "",
+    )
+    if scope.get("user") is None:
+        tag = _TAGS.get(cache_key)
+        if tag is None:
+            if len(_TAGS) >= _TAGS_MAX:
+                _TAGS.clear()
+            tag = _TAGS[cache_key] = _compute_etag(scope, version)
+        return tag
+    return _compute_etag(scope, version)
+
+
+def _compute_etag(scope: Scope, version: str) -> str:
     user = scope.get("user")
     view = ""
     if user is not None:
@@ -141,7 +164,7 @@ def versioned_etag(scope: Scope, version: str) -> str:
 
 
 def header_value(scope: Scope, name: bytes) -> str | None:
-    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
+    return header(scope, name)
 
 
 def _if_none_match(scope: Scope) -> str | None:

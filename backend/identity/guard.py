@@ -50,10 +50,15 @@ class AuthenticationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with security_events.client_address(_client(scope)):
+        # Events emitted on an anonymous route (`opt` `anonymous`: a crime report) carry no
+        # trace of the client, not even as a hash.
+        token = security_events.set_client_address(_client(scope))
+        try:
             scope["user"] = await self.principal(scope)
             check_access(scope)
             await self.app(scope, receive, send)
+        finally:
+            security_events.reset_client_address(token)
 
     async def principal(self, scope: Scope) -> Principal | None:
         if not handler_opt(scope, "authenticate", True):
@@ -103,6 +108,10 @@ class AuthenticationMiddleware:
 
 
 def _client(scope: Scope) -> str | None:
+    """The client's address, for security events; never on an anonymous route."""
+    handler = scope.get("route_handler")
+    if handler is not None and handler.opt.get("anonymous", False):
+        return None
     client = scope.get("client")
     return str(client[0]) if client else None
 
