@@ -74,7 +74,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                # The request id in force now: an anonymous route replaces the client's.
+                headers.append((b"x-request-id", (request_id_var.get() or request_id).encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -139,6 +140,10 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         opt = scope["route_handler"].opt
+        if opt.get("anonymous", False):
+            # A request id the client chose could follow it from request to request: an
+            # anonymous route logs one of ours instead.
+            request_id_var.set(os.urandom(16).hex())
         check_path_and_query(scope)
         transaction = opt.get("transaction", True)
         if transaction and has_body(scope):

@@ -46,6 +46,24 @@ async def test_anonymous_routes_log_no_client_address_or_user_agent(
     assert "user_agent" not in line
 
 
+async def test_an_anonymous_route_logs_a_request_id_of_its_own_not_the_clients(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A request id the client picks could follow one reporter from request to request.
+    caplog.set_level(logging.INFO, logger="ctn.access")
+    chosen = "device-7f3a9c21-tracking"
+    answer = await client.get("/api/v1/tips/offences", headers={"X-Request-Id": chosen})
+    assert answer.status_code == 200
+    [line] = access_lines(caplog)
+    assert line["request_id"] == answer.headers["x-request-id"] != chosen
+    assert chosen not in json.dumps(line)
+    # Elsewhere the client's id is kept, so that a support call can find the request.
+    caplog.clear()
+    kept = await client.get("/api/v1/admin-units/05443", headers={"X-Request-Id": chosen})
+    assert kept.headers["x-request-id"] == chosen
+    assert access_lines(caplog)[-1]["request_id"] == chosen
+
+
 async def test_a_500_is_logged_with_its_traceback_and_request_id(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:

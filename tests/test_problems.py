@@ -140,8 +140,8 @@ async def test_a_valid_body_is_accepted(client: httpx.AsyncClient) -> None:
 async def test_incoming_request_id_is_kept_and_a_bad_one_replaced(
     client: httpx.AsyncClient,
 ) -> None:
-    kept = await client.get("/health/live", headers={"X-Request-ID": "abc-123-def"})
+    kept = await client.get("/api/v1/admin-units/05443", headers={"X-Request-ID": "abc-123-def"})
     assert kept.headers["x-request-id"] == "abc-123-def"
-    replaced = await client.get("/health/live", headers={"X-Request-ID": "bad id\n"})
+    replaced = await client.get("/api/v1/admin-units/05443", headers={"X-Request-ID": "bad id\n"})
     assert replaced.headers["x-request-id"] != "bad id\n"
     assert len(replaced.headers["x-request-id"]) == 32
