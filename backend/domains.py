@@ -142,7 +142,14 @@ DOMAINS: tuple[Domain, ...] = (
         piccolo_app="backend.tips.piccolo_app",
         tasks="backend.tips.tasks",
         routes=("backend.tips.endpoints:ROUTE_HANDLERS",),
+        pages="backend.tips.pages",
         test_tables=("tips", "tip_challenges", "tip_counters"),
+        demo=(
+            Demo(
+                "crime reports: anonymous and confidential, in every status, with messages",
+                "seed.tips:seed_tips",
+            ),
+        ),
     ),
 )
 

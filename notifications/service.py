@@ -24,6 +24,9 @@ Inbox (`notifications.inbox.service`):
   inbox by the visibility rule documented there (the campaigns sender relies on it);
 - `check_survey_answer(survey, answer)` — whether an answer fits a survey.
 
+The province's schematic tile map of communes (`province_map()`, `ProvinceMap`) is the
+console's: other domains' pages draw places on it (crime reports).
+
 Campaigns (`notifications.campaigns`): see the campaigns section below.
 """
 
@@ -52,11 +55,13 @@ from notifications.inbox.service import (
     unread_count,
 )
 from notifications.inbox.templates import TEMPLATES, TemplateDataMissing, TemplateUnknown
+from notifications.province_map import ProvinceMap, province_map
 
 __all__ = [
     "TEMPLATES",
     "DeviceTarget",
     "ProfileRow",
+    "ProvinceMap",
     "Recipients",
     "RoleInUnit",
     "TemplateDataMissing",
@@ -72,6 +77,7 @@ __all__ = [
     "list_inbox",
     "notify",
     "profiles_of",
+    "province_map",
     "resolve_recipients",
     "unread_count",
     "wanted_topics",

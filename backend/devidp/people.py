@@ -54,6 +54,8 @@ POLICE_UNITS = (
         name="Công an xã Định Hóa",
         communes=("05569", "05581", "05587"),
     ),
+    # The provincial queue's unit (CTN_TIPS_PROVINCIAL_UNIT): reports no commune unit answers for.
+    DemoPoliceUnit(code="CA-TINH", name="Công an tỉnh Thái Nguyên", communes=()),
 )
 
 PEOPLE = (
@@ -216,6 +218,26 @@ PEOPLE = (
         address="Phường Phan Đình Phùng, tỉnh Thái Nguyên",
         roles=("system_admin",),
         title="Quản trị hệ thống",
+    ),
+    DemoPerson(
+        personal_id="019077025555",
+        full_name="Triệu Văn Quân",
+        birth_date=date(1977, 5, 19),
+        gender="Nam",
+        address="Phường Phan Đình Phùng, tỉnh Thái Nguyên",
+        roles=("police_supervisor",),
+        police_unit="CA-TINH",
+        title="Lãnh đạo phòng tiếp nhận tin báo, Công an tỉnh (hàng đợi cấp tỉnh)",
+    ),
+    DemoPerson(
+        personal_id="019195026666",
+        full_name="La Thị Ngọc",
+        birth_date=date(1995, 10, 3),
+        gender="Nữ",
+        address="Phường Gia Sàng, tỉnh Thái Nguyên",
+        roles=("police_officer",),
+        police_unit="CA-TINH",
+        title="Cán bộ tiếp nhận tin báo, Công an tỉnh (hàng đợi cấp tỉnh)",
     ),
 )
 
