@@ -37,7 +37,13 @@ from backend.text import fold
 from content import service as media
 from content.articles import repository
 from content.articles.markdown import render
-from content.articles.repository import ArticleListRow, ArticleRow, SlugTaken, Visibility
+from content.articles.repository import (
+    ArticleListRow,
+    ArticleReadRow,
+    ArticleRow,
+    SlugTaken,
+    Visibility,
+)
 from content.articles.schemas import (
     ApprovedText,
     Article,
@@ -98,7 +104,7 @@ def visibility_of(principal: Principal | None) -> Visibility:
     )
 
 
-def is_visible(row: ArticleRow, visibility: Visibility) -> bool:
+def is_visible(row: ArticleRow | ArticleReadRow, visibility: Visibility) -> bool:
     """The list's filter, for one article already read."""
     if visibility.everything:
         return True
@@ -176,10 +182,15 @@ async def access_article(principal: Principal | None, slug: str) -> Article:
     """The article if the caller may read it; `ArticleNotFound` otherwise (also when it
     exists but is not for them)."""
     visibility = visibility_of(principal)
+    if not visibility.everything:
+        readable = await repository.get_readable_by_slug(slug)
+        if readable is None or not is_visible(readable, visibility):
+            raise ArticleNotFound()
+        return Article(**msgspec.structs.asdict(_summary(readable)), body_html=readable.body_html)
     row = await repository.get_by_slug(slug)
-    if row is None or not is_visible(row, visibility):
+    if row is None:
         raise ArticleNotFound()
-    return _article(row, editorial=visibility.everything)
+    return _article(row, editorial=True)
 
 
 async def access_cover_url(
