@@ -151,6 +151,16 @@ DOMAINS: tuple[Domain, ...] = (
             ),
         ),
     ),
+    Domain(
+        "welfare",
+        piccolo_app="backend.welfare.piccolo_app",
+        test_tables=(
+            "welfare_programmes",
+            "welfare_beneficiaries",
+            "welfare_imports",
+            "welfare_periods",
+        ),
+    ),
 )
 
 

@@ -1,0 +1,1 @@
+"""Welfare status (plan model 6): programmes, beneficiaries, imports, payments."""
