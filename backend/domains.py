@@ -154,6 +154,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "welfare",
         piccolo_app="backend.welfare.piccolo_app",
+        tasks="backend.welfare.tasks",
         test_tables=(
             "welfare_programmes",
             "welfare_beneficiaries",

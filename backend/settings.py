@@ -311,6 +311,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tips_retention_cron: str = "17 3 * * *"
     """When the retention purge runs (cron, local time of the worker)."""
 
+    # --- welfare status (read by backend/welfare) ---
+    welfare_import_max_mb: Annotated[int, msgspec.Meta(ge=1, le=2048)] = 100
+    """Largest beneficiary list or payment-result file accepted (.xlsx or .csv)."""
+    welfare_import_batch_rows: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 2000
+    """Rows an import checks and writes together (its progress moves by this step)."""
+    welfare_payout_day: Annotated[int, msgspec.Meta(ge=1, le=28)] = 10
+    """Day of the month a period's payments are expected, unless the period says otherwise."""
+
 
 SECRET_FIELDS = frozenset(
     {

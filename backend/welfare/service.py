@@ -49,3 +49,61 @@ Citizen
 """
 
 from __future__ import annotations
+
+from backend.welfare.citizen import my_welfare
+from backend.welfare.imports import (
+    access_import,
+    access_import_rows,
+    do_start_import,
+    list_imports,
+    run_import,
+    write_import_report,
+)
+from backend.welfare.officers import (
+    access_beneficiary,
+    access_period,
+    do_create_period,
+    do_generate_payments,
+    do_record_payment,
+    do_resolve_flag,
+    do_upsert_programme,
+    export_beneficiaries,
+    export_reconciliation,
+    list_flags,
+    list_payments,
+    list_periods,
+    list_programmes,
+    reconcile,
+    search_beneficiaries,
+    statistics,
+)
+from backend.welfare.validation import HEADER_FIELDS, mask_account, recognise_headers
+
+__all__ = [
+    "HEADER_FIELDS",
+    "access_beneficiary",
+    "access_import",
+    "access_import_rows",
+    "access_period",
+    "do_create_period",
+    "do_generate_payments",
+    "do_record_payment",
+    "do_resolve_flag",
+    "do_start_import",
+    "do_upsert_programme",
+    "export_beneficiaries",
+    "export_reconciliation",
+    "list_flags",
+    "list_imports",
+    "list_payments",
+    "list_periods",
+    "list_programmes",
+    "mask_account",
+    "my_welfare",
+    "recognise_headers",
+    "reconcile",
+    "run_import",
+    "search_beneficiaries",
+    "statistics",
+    "write_import_report",
+]

@@ -158,6 +158,21 @@ register(
         body_en="The payment of {amount} VND from {program} is scheduled for {date}.",
     )
 )
+register(
+    Template(
+        "welfare.payment_failed",
+        title_vi="Chưa chi trả được {program}",
+        body_vi=(
+            "Khoản chi trả {amount} đồng của {program} kỳ {month} chưa đến được với bạn."
+            " Mở ứng dụng để xem cần làm gì, hoặc liên hệ UBND xã nơi bạn cư trú."
+        ),
+        title_en="{program}: payment not made",
+        body_en=(
+            "The payment of {amount} VND from {program} for {month} did not reach you."
+            " Open the app to see what to do, or contact your commune office."
+        ),
+    )
+)
 
 # --- courses (mooc) ---------------------------------------------------------------------------
 
