@@ -72,11 +72,29 @@ async def close_pool() -> None:
 
 
 class _ReadConnection:
-    """A pooled connection published where Piccolo looks for the current transaction, so that
-    a read-only unit's queries run on it, each in its own implicit transaction."""
+    """Published where Piccolo looks for the current transaction, so that a read-only unit's
+    queries run on one pooled connection, each in its own implicit transaction. The connection
+    is taken at the first query, not before: a revalidation answered 304 from a cached version
+    takes none. Piccolo only calls `.connection.fetch` and `.connection.execute`."""
 
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
+    def __init__(self) -> None:
+        self.taken: Any = None
+
+    @property
+    def connection(self) -> _ReadConnection:
+        return self
+
+    async def _take(self) -> Any:
+        if self.taken is None:
+            db = engine()
+            self.taken = await db.pool.acquire() if db.pool else await db.get_new_connection()
+        return self.taken
+
+    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._take()).fetch(*args, **kwargs)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._take()).execute(*args, **kwargs)
 
 
 class UnitOfWork:
@@ -118,10 +136,8 @@ class UnitOfWork:
         if self._parent is not None and self._parent._read is not None:
             raise RuntimeError("a unit of work was opened inside a read-only one")
         if self._parent is None and self.read_only:
-            db = engine()
-            connection = await db.pool.acquire() if db.pool else await db.get_new_connection()
-            self._read = _ReadConnection(connection)
-            self._read_context = db.current_transaction.set(self._read)  # type: ignore[arg-type]  # Piccolo only reads .connection
+            self._read = _ReadConnection()
+            self._read_context = engine().current_transaction.set(self._read)  # type: ignore[arg-type]  # Piccolo only reads .connection
         elif self._parent is not None:
             assert self._parent._transaction is not None
             self._transaction = self._parent._transaction
@@ -190,10 +206,13 @@ class UnitOfWork:
         if self._read_context is not None:
             with contextlib.suppress(ValueError):  # set in another context (test teardown)
                 db.current_transaction.reset(self._read_context)
+        taken, self._read.taken = self._read.taken, None
+        if taken is None:
+            return
         if db.pool is not None:
-            await db.pool.release(self._read.connection)
+            await db.pool.release(taken)
         else:
-            await self._read.connection.close()
+            await taken.close()
 
     def _reset(self) -> None:
         if self._token is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import sys
 import httpx
 
 from backend.devidp.people import PEOPLE
+from backend.logs import ACCESS_FLUSH_SECONDS
 from tests.identity.conftest import CITIZEN, LiveServer, mobile_tokens, web_sign_in
 
 
@@ -88,6 +90,7 @@ async def test_logs_hold_no_personal_data_or_tokens(
     )
     await web_sign_in(http, CITIZEN)
     person = next(p for p in PEOPLE if p.personal_id == CITIZEN)
+    await asyncio.sleep(3 * ACCESS_FLUSH_SECONDS)  # access lines are written in batches
     logs = live.log.read_text() + live.security_log.read_text()
     forbidden = [
         person.personal_id,

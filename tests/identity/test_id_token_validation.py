@@ -5,6 +5,7 @@ second key set (forged signatures)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -20,6 +21,7 @@ from backend.db import unit_of_work
 from backend.devidp import service as provider
 from backend.identity import errors
 from backend.identity.oidc import OidcClient
+from backend.logs import ACCESS_FLUSH_SECONDS
 from backend.security_events import read_events
 from backend.settings import Settings, load_settings
 from tests.identity.conftest import CITIZEN, LiveServer, mobile_tokens
@@ -151,12 +153,13 @@ async def test_the_provider_rotating_its_key_costs_one_refetch(
     succeeds after exactly one fetch of the provider's JWKS."""
     await mobile_tokens(http)
 
-    def jwks_fetches() -> int:
+    async def jwks_fetches() -> int:
+        await asyncio.sleep(3 * ACCESS_FLUSH_SECONDS)  # access lines are written in batches
         return sum('"route":"/dev-idp/jwks"' in line for line in live.log.read_text().splitlines())
 
-    before = jwks_fetches()
+    before = await jwks_fetches()
     rotated = await http.post("/dev-idp/rotate-key")
     assert rotated.status_code == 200
     await mobile_tokens(http)
     await mobile_tokens(http)
-    assert jwks_fetches() == before + 1
+    assert await jwks_fetches() == before + 1

@@ -3,6 +3,7 @@ provider verifies our signed assertion with the key we publish at /auth/client-j
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from backend.logs import ACCESS_FLUSH_SECONDS
 from tests.identity.conftest import LiveServer, bearer, mobile_tokens, running_server
 
 
@@ -40,6 +42,7 @@ async def test_sign_in_works_with_a_signed_client_assertion(
         assert "d" not in published[0]  # the public half only
         tokens = await mobile_tokens(http)
         assert (await http.get("/api/v1/me", headers=bearer(tokens))).status_code == 200
+    await asyncio.sleep(3 * ACCESS_FLUSH_SECONDS)  # access lines are written in batches
     log = server.log.read_text()
     # The provider fetched our client key to verify the assertion, and no secret was sent.
     assert '"route":"/auth/client-jwks"' in log
