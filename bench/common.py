@@ -162,7 +162,8 @@ def wrk_script(
 ) -> str:
     """A wrk Lua script: the method and headers of every request, an optional request body
     (a JSON refresh grant with a random token, made per request), an optional pause before
-    each request of a connection (`delay()`, for a paced run), and the `done()` hook that
+    each request of a connection (`delay()`, for a paced run: exponential, mean `pace_ms`),
+    and the `done()` hook that
     prints the summary as JSON."""
     lines = [f"wrk.method = {lua_string(method)}"]
     for name, value in (headers or {}).items():
@@ -170,7 +171,15 @@ def wrk_script(
     if random_refresh_body:
         lines.append(LUA_RANDOM_REFRESH)
     if pace_ms is not None:
-        lines.append(f"function delay() return {max(0, round(pace_ms))} end")
+        # Exponential pauses with mean `pace_ms` (each connection an independent user, the
+        # whole a Poisson stream): with one fixed pause the connections march in step, and a
+        # stall packs them into a train that arrives at once and stays packed.
+        lines.append(
+            "math.randomseed(os.time())\n"
+            "function delay()"
+            f" return math.floor(-math.log(1 - math.random()) * {max(0.0, pace_ms):.3f} + 0.5)"
+            " end"
+        )
     return "\n".join(lines) + "\n" + LUA_DONE
 
 

@@ -50,12 +50,14 @@ no more than 20 MB above its start.
 
 p99 at half the saturating rate: wrk is closed-loop (each connection sends its next request
 when the previous answer arrived), so a paced phase follows: each route at 0.5 × its median
-saturating req/s, by a Lua `delay()` hook that makes each of the 32 connections wait
-32 / rate seconds before each request. Caveats, printed: the pause comes after the answer, so
-the achieved rate is a little below the offered one (both shown); and wrk times a request from
-when it is sent, so a stall of the server delays the requests that would have been sent
-meanwhile without counting them late (coordinated omission): the p99 is optimistic under
-stalls. Debian has no wrk2 (`apt-cache search wrk2` finds nothing).
+saturating req/s, by a Lua `delay()` hook that makes each of the 32 connections wait a
+random pause before each request, exponential with mean 32 / rate seconds (independent users,
+a Poisson stream; one fixed pause made the connections march in step, so that after any stall
+they arrived as one train and the p99 measured the train). Caveats, printed: the pause comes
+after the answer, so the achieved rate is a little below the offered one (both shown); and
+wrk times a request from when it is sent, so a stall of the server delays the requests that
+would have been sent meanwhile without counting them late (coordinated omission): the p99 is
+optimistic under stalls. Debian has no wrk2 (`apt-cache search wrk2` finds nothing).
 
 `--workers 2`: the servers and wrk all unpinned (both CPUs shared, as in production on this
 machine): `ctn serve --workers 2` against the same 1-worker server (moved to both CPUs),
@@ -980,8 +982,8 @@ def report_targets(args: argparse.Namespace, sides: dict[str, Side], keys: list[
     if paced:
         print()
         print(
-            f"p99 at half the saturating rate (wrk with a Lua delay() per connection,"
-            f" {args.connections} connections) — target p99 < {P99_LIMIT_MS:g} ms"
+            "p99 at half the saturating rate (wrk with a random exponential delay() per"
+            f" connection, {args.connections} connections) — target p99 < {P99_LIMIT_MS:g} ms"
         )
         rows = []
         for key in paced:
