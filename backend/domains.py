@@ -155,6 +155,7 @@ DOMAINS: tuple[Domain, ...] = (
         "welfare",
         piccolo_app="backend.welfare.piccolo_app",
         tasks="backend.welfare.tasks",
+        routes=("backend.welfare.endpoints:ROUTE_HANDLERS",),
         test_tables=(
             "welfare_programmes",
             "welfare_beneficiaries",
