@@ -467,6 +467,7 @@ async def _report_context(
         "threads": threads,
         "files": files,
         "file_url": _file_url,
+        "file_numbers": {a.id: n for n, a in enumerate(detail.attachments, start=1)},
         "place": await place_map(settings, detail),
         "Action": Action,
         "message_max": police.MESSAGE_MAX,
@@ -584,6 +585,7 @@ def _csv(text: str, filename: str) -> Response[bytes]:
 # --- files ---------------------------------------------------------------------------------------
 
 _RANGE = re.compile(r"^bytes=(\d{1,15})-(\d{0,15})$")
+INLINE = ("image/", "video/", "audio/")
 
 
 def byte_range(header: str | None) -> tuple[int, int | None] | None:
@@ -759,7 +761,11 @@ class TipPages(Controller):
             "Content-Length": str(read.end - read.start + 1 if read.size else 0),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Content-Disposition": "attachment" if original else "inline",
+            # Shown in the page (pictures, sound, video); anything else — a PDF, the
+            # original kept as evidence — is downloaded, never opened by the browser here.
+            "Content-Disposition": "inline"
+            if not original and read.media_type.startswith(INLINE)
+            else "attachment",
         }
         status = 200
         if requested is not None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +23,14 @@ from seed.identity import seed_people
 from tests.console.test_articles_pages import post_form
 from tests.identity.conftest import LiveServer, bearer, mobile_tokens, web_sign_in
 from tests.identity.conftest import live as live  # fixture
-from tests.tips.conftest import photo_with_gps, proof, report
+from tests.tips.conftest import (
+    SECRET_MAKER,
+    media_with_metadata,
+    pdf_with_metadata,
+    photo_with_gps,
+    proof,
+    report,
+)
 from tests.tips.police_fixtures import audit_trail
 
 PAGES = "/console/tips"
@@ -83,15 +91,29 @@ async def file_anonymous(
     return str(answer.json()["reference"]), receipt
 
 
-async def file_confidential(api: httpx.AsyncClient, personal_id: str, commune: str) -> str:
-    """A confidential report, the reporter signed in on the phone through the real flow."""
+async def file_confidential(
+    api: httpx.AsyncClient,
+    personal_id: str,
+    commune: str,
+    files: Sequence[tuple[str, bytes, str]] = (),
+) -> str:
+    """A confidential report (with files: (name, bytes, type)), the reporter signed in on
+    the phone through the real flow."""
     async with httpx.AsyncClient(base_url=str(api.base_url), timeout=30) as phone:
         tokens = await mobile_tokens(phone, personal_id)
     body = report(anonymous=False)
     body["place"]["commune_code"] = commune
     answer = await api.post("/api/v1/tips", json=body, headers=bearer(tokens))
     assert answer.status_code == 201, answer.text
-    return str(answer.json()["reference"])
+    reference = str(answer.json()["reference"])
+    for name, data, media_type in files:
+        uploaded = await api.post(
+            f"/api/v1/tips/mine/{reference}/attachments",
+            headers=bearer(tokens),
+            files={"file": (name, data, media_type)},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    return reference
 
 
 def listed(page: httpx.Response) -> dict[str, str]:
@@ -213,6 +235,49 @@ async def test_the_report_page_shows_content_photo_map_and_only_allowed_actions_
     assert "Place on the map" in english.text and "Transfer to another unit" in english.text
     for path in ("", "/statistics", "/duty"):
         assert (await long.get(PAGES + path)).status_code == 200, path
+
+
+async def test_a_confidential_reports_files_play_and_its_originals_are_evidence(
+    police: Any, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    files = [
+        ("hien-truong.jpg", photo_with_gps(), "image/jpeg"),
+        ("clip.mp4", media_with_metadata(tmp_path, "video"), "video/mp4"),
+        ("ghi-am.m4a", media_with_metadata(tmp_path, "audio"), "audio/mp4"),
+        ("don-trinh-bao.pdf", pdf_with_metadata(), "application/pdf"),
+    ]
+    reference = await file_confidential(api, CITIZEN, "05443", files)
+    long = await police(LONG)
+    tip_id = listed(await long.get(PAGES))[reference]
+    page = await long.get(f"{PAGES}/{tip_id}")
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "Nguyễn Văn An" in text and "chỉ đơn vị thụ lý được biết" in text  # the reporter
+    assert text.count('<img src="/console/tips/') == 1
+    assert '<video controls preload="metadata" src="/console/tips/' in text
+    assert '<audio controls preload="metadata" src="/console/tips/' in text
+    assert "don-trinh-bao.pdf" in text  # a confidential report keeps the cleaned names
+    assert text.count("Tải bản gốc làm chứng cứ") == 4 and text.count("SHA-256") == 4
+
+    video = re.search(r'<video controls preload="metadata" src="([^"]+)"', text)
+    assert video is not None
+    played = await long.get(video.group(1), headers={"Range": "bytes=0-99"})
+    assert played.status_code == 206 and played.headers["content-type"] == "video/mp4"
+    assert played.headers["content-disposition"] == "inline"
+    pdf = re.search(r'<a href="(/console/tips/[^"]+)">[^<]*tài liệu', text)
+    assert pdf is not None
+    document = await long.get(pdf.group(1))
+    assert document.status_code == 200 and document.content.startswith(b"%PDF")
+    assert document.headers["content-disposition"] == "attachment"  # never opened here
+    original = re.search(r'<a href="(/console/tips/[^"]+\?original=true)">', text)
+    assert original is not None
+    evidence = await long.get(original.group(1).replace("&amp;", "&"))
+    assert evidence.status_code == 200
+    assert evidence.headers["content-disposition"] == "attachment"
+    assert evidence.content == files[0][1]  # untouched, metadata and all
+    assert SECRET_MAKER.encode() in evidence.content
+    reads = await audit_trail("tip.attachment_read", tip_id)
+    assert [e.details.get("original") for e in reads] == [False, False, True]
 
 
 # --- the workflow ------------------------------------------------------------------------------
