@@ -171,7 +171,10 @@ async def test_an_anonymous_report_is_triaged_assigned_and_answered_in_the_right
     await check_a11y(other, "the 404 page of another unit's report")
 
 
-async def test_statistics_duty_and_the_queue_on_a_phone_pass_axe(browsing: Browsing) -> None:
+async def test_statistics_duty_and_the_pages_on_a_phone_pass_axe(
+    browsing: Browsing, console: Console
+) -> None:
+    filed = await file_anonymous_report(console)
     supervisor = await browsing.signed_in(POLICE_SUPERVISOR, to="/console/tips")
     await (
         supervisor.get_by_role("navigation", name="Các trang tin báo")
@@ -196,3 +199,8 @@ async def test_statistics_duty_and_the_queue_on_a_phone_pass_axe(browsing: Brows
     phone = await browsing.signed_in(POLICE_OFFICER, phone=True, to="/console/tips")
     await no_horizontal_scroll(phone)
     await check_a11y(phone, "the queue on a phone")
+    await phone.get_by_role("link", name=filed["reference"]).click()
+    await phone.wait_for_url(REPORT_PAGE)
+    await expect(phone.locator(".tile-place")).to_be_visible()
+    await no_horizontal_scroll(phone)
+    await check_a11y(phone, "a report on a phone")
