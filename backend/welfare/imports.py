@@ -340,6 +340,7 @@ class _BeneficiaryApplier(_Applier):
         new_b: list[tuple[Any, ...]] = []
         changed_b: list[tuple[Any, ...]] = []
         enrolments: list[tuple[Any, ...]] = []
+        new_enrolments: list[tuple[Any, ...]] = []
         new_flags: list[tuple[Any, ...]] = []
         for number, r in valid:
             b = existing.get(r.personal_id)
@@ -421,7 +422,7 @@ class _BeneficiaryApplier(_Applier):
             if b is None or enrolment is None or outcome != "unchanged":
                 enrolment_id = enrolment.id if enrolment else uuid.uuid4()
                 if outcome != "unchanged":
-                    enrolments.append(
+                    (enrolments if enrolment else new_enrolments).append(
                         (
                             enrolment_id,
                             beneficiary_id,
@@ -449,6 +450,7 @@ class _BeneficiaryApplier(_Applier):
             )
         await repository.insert_beneficiaries(new_b)
         await repository.update_beneficiaries(changed_b)
+        await repository.insert_enrolments(new_enrolments)
         await repository.upsert_enrolments(enrolments)
         await repository.insert_flags([(*f, self.import_id) for f in new_flags])
         results.sort()
