@@ -440,7 +440,8 @@ class _BeneficiaryApplier(_Applier):
                     channel=r.channel,
                     account_ref=r.account_ref,
                 )
-            if outcome != "unchanged":
+            if outcome != "unchanged" and (mismatches or known):
+                # only flags move a status (a new row starts active)
                 self.touched.add(beneficiary_id)
             if flagged:
                 self.counts.values["flagged"] += 1
