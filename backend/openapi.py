@@ -404,6 +404,25 @@ BODIES: dict[tuple[str, str], RequestBody] = {
             "/api/v1/police/tips/{tip_id}/messages/{message_id}/attachments",
         )
     },
+    ("POST", "/api/v1/welfare/imports"): RequestBody(
+        description=(
+            "A beneficiary list or payment results, .xlsx or .csv (UTF-8): "
+            "`multipart/form-data` with a `file` part, or the raw bytes with "
+            '`Content-Disposition: attachment; filename="…"`. Its format is decided from '
+            "the bytes."
+        ),
+        required=True,
+        content={
+            "multipart/form-data": OpenAPIMediaType(
+                schema=Schema(
+                    type="object",  # type: ignore[arg-type]  # str enums
+                    required=["file"],
+                    properties={"file": _BINARY},
+                )
+            ),
+            "application/octet-stream": OpenAPIMediaType(schema=_BINARY),
+        },
+    ),
 }
 BODY_SCHEMAS = (TokenRequest, RevokeRequest, TipCreate)
 
