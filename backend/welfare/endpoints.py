@@ -261,8 +261,12 @@ class WelfareOfficerController(Controller):
         ] = None,
         commune: Annotated[str | None, QueryParameter(pattern=r"^\d{5}$")] = None,
         programme: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        status: BeneficiaryStatus | None = None,
-        flagged: bool | None = None,
+        status: Annotated[
+            BeneficiaryStatus | None, QueryParameter(description="active, review or rejected")
+        ] = None,
+        flagged: Annotated[
+            bool | None, QueryParameter(description="true: with an open flag; false: without")
+        ] = None,
     ) -> BeneficiaryPage:
         """Beneficiaries in the caller's communes, by name; audited."""
         filters = BeneficiaryFilters(
@@ -282,8 +286,12 @@ class WelfareOfficerController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         commune: Annotated[str | None, QueryParameter(pattern=r"^\d{5}$")] = None,
         programme: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        status: BeneficiaryStatus | None = None,
-        flagged: bool | None = None,
+        status: Annotated[
+            BeneficiaryStatus | None, QueryParameter(description="active, review or rejected")
+        ] = None,
+        flagged: Annotated[
+            bool | None, QueryParameter(description="true: with an open flag; false: without")
+        ] = None,
     ) -> Stream:
         """The beneficiaries the filters select, as CSV or xlsx; audited."""
         actor = signed_in(request)
@@ -315,7 +323,9 @@ class WelfareOfficerController(Controller):
         self,
         request: AnyRequest,
         page: NamedDependency[PageRequest],
-        status: Literal["open", "resolved", "all"] = "open",
+        status: Annotated[
+            Literal["open", "resolved", "all"], QueryParameter(description="default: open")
+        ] = "open",
     ) -> FlagPage:
         """Mismatches against identity, the list's and identity's values side by side."""
         return await service.list_flags(
@@ -369,7 +379,9 @@ class WelfareOfficerController(Controller):
         request: AnyRequest,
         period_id: FromPath[uuid.UUID],
         page: NamedDependency[PageRequest],
-        status: PaymentStatus | None = None,
+        status: Annotated[
+            PaymentStatus | None, QueryParameter(description="pending, paid, failed, returned")
+        ] = None,
         commune: Annotated[str | None, QueryParameter(pattern=r"^\d{5}$")] = None,
         programme: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> PaymentPage:
