@@ -156,11 +156,18 @@ DOMAINS: tuple[Domain, ...] = (
         piccolo_app="backend.welfare.piccolo_app",
         tasks="backend.welfare.tasks",
         routes=("backend.welfare.endpoints:ROUTE_HANDLERS",),
+        pages="backend.welfare.pages",
         test_tables=(
             "welfare_programmes",
             "welfare_beneficiaries",
             "welfare_imports",
             "welfare_periods",
+        ),
+        demo=(
+            Demo(
+                "welfare: programmes, a beneficiary list imported (a mismatch flag), a period paid",
+                "seed.welfare:seed_welfare",
+            ),
         ),
     ),
 )
