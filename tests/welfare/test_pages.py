@@ -292,3 +292,30 @@ async def test_a_period_reconciles_by_commune_and_a_result_recorded_on_the_page_
         "Phường Phan Đình Phùng"
         not in limited.text.split('id="reconciliation"')[1].split("</table>")[0]
     )
+
+
+async def test_the_demo_citizens_see_their_welfare_and_the_seed_runs_twice(welfare: Any) -> None:
+    an = await welfare(CITIZEN)
+    mine = await an.get("/api/v1/welfare/me")
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert [p["programme_code"] for p in body["programmes"]] == ["KT"]
+    assert body["programmes"][0]["account_masked"].endswith("9012")
+    assert [p["status"] for p in body["programmes"][0]["payments"]] == ["paid"]
+
+    binh = await welfare("019185004321")
+    failed = (await binh.get("/api/v1/welfare/me")).json()["programmes"][0]["payments"][0]
+    assert failed["status"] == "failed"
+    assert failed["what_to_do_vi"]
+
+    async with unit_of_work():
+        officer = await provincial_officer()
+        before = await service.statistics(officer)
+        periods = await service.list_periods(officer)
+    async with unit_of_work():
+        await seed_welfare(get_settings())
+    async with unit_of_work():
+        assert await service.statistics(officer) == before
+        assert [p.progress for p in await service.list_periods(officer)] == [
+            p.progress for p in periods
+        ]
