@@ -51,7 +51,6 @@ from backend.welfare.schemas import (
     BeneficiaryFilters,
     BeneficiaryStatus,
     FlagResolutionIn,
-    ImportOut,
     PaymentResultIn,
     PaymentStatus,
     PeriodIn,
@@ -659,10 +658,6 @@ class WelfarePages(Controller):
         return redirect(
             request, back if back.startswith(ROOT) else f"{ROOT}/periods/{payment.period_id}"
         )
-
-
-def import_done(record: ImportOut) -> bool:
-    return record.status in ("done", "failed")
 
 
 PAGES: list[Any] = [WelfarePages]
