@@ -34,8 +34,10 @@ def _conninfo() -> str:
 
 
 job_app = procrastinate.App(
+    # The connection string is read when a connection is made, not at import: a module
+    # imported before the settings are final (a test run's conftest) does not fix it.
     connector=procrastinate.PsycopgConnector(
-        conninfo=_conninfo(), min_size=1, max_size=4, kwargs={"application_name": "ctn-jobs"}
+        conninfo=_conninfo, min_size=1, max_size=4, kwargs={"application_name": "ctn-jobs"}
     ),
     import_paths=TASK_MODULES,
 )

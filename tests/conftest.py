@@ -108,6 +108,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["CTN_DATA_DIR"] = str(data_dir)
     os.environ["CTN_SECRET_KEY"] = TEST_SECRET_KEY
     _STATE["data_dir"] = data_dir
+    # A conftest below this one (given as a path: `pytest tests/welfare`) may have imported
+    # modules that read the settings before this worker chose its database: read them again.
+    if "backend.settings" in sys.modules:
+        from backend.settings import load_settings, use_settings
+
+        use_settings(load_settings())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
