@@ -1,10 +1,13 @@
 """Who holds a role where: the audiences other domains address (communications' campaigns,
-`notify` to a role in a unit). Person ids and memberships only — no names or numbers leave."""
+`notify` to a role in a unit), and the few facts about people other domains need to match
+their own records to a person (`names_of`, `identities_by_personal_id`, `personal_id_of`).
+Read only; the caller decides what it may show and audits it."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
 import msgspec
 
@@ -45,6 +48,31 @@ async def count_members_by_agency(
 async def person_ids_by_personal_id(personal_ids: Sequence[str]) -> dict[str, uuid.UUID]:
     """The people these personal identification numbers name (unknown numbers left out)."""
     return await repository.person_ids_by_personal_id(sorted(set(personal_ids)))
+
+
+class IdentityRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What identity holds about a person known by a personal identification number."""
+
+    person_id: uuid.UUID
+    full_name: str | None
+    birth_date: date | None
+
+
+async def identities_by_personal_id(personal_ids: Sequence[str]) -> dict[str, IdentityRecord]:
+    """The person, full name and birth date (None where the provider gave none) identity
+    holds for each of these personal identification numbers (unknown numbers left out); one
+    query however many numbers, so a list's import can compare a whole chunk at once."""
+    rows = await repository.identities_by_personal_id(sorted(set(personal_ids)))
+    return {
+        personal_id: IdentityRecord(**msgspec.structs.asdict(row))
+        for personal_id, row in rows.items()
+    }
+
+
+async def personal_id_of(person_id: uuid.UUID) -> str | None:
+    """The personal identification number of this person (None when unknown or not given)."""
+    row = await repository.person_by_id(person_id)
+    return row.personal_id if row else None
 
 
 async def count_persons() -> int:

@@ -814,3 +814,25 @@ async def names_of(person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | Non
         "SELECT id, full_name FROM persons WHERE id = ANY({}::uuid[])", list(person_ids)
     )
     return {row["id"]: row["full_name"] for row in rows}
+
+
+class IdentityRow(msgspec.Struct, frozen=True, kw_only=True):
+    person_id: uuid.UUID
+    full_name: str | None
+    birth_date: date | None
+
+
+async def identities_by_personal_id(personal_ids: Sequence[str]) -> dict[str, IdentityRow]:
+    if not personal_ids:
+        return {}
+    rows = await Person.raw(
+        "SELECT personal_id, id, full_name, birth_date FROM persons"
+        " WHERE personal_id = ANY({}::varchar[])",
+        list(personal_ids),
+    )
+    return {
+        row["personal_id"]: IdentityRow(
+            person_id=row["id"], full_name=row["full_name"], birth_date=row["birth_date"]
+        )
+        for row in rows
+    }

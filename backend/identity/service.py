@@ -17,12 +17,15 @@ Our access-token signing keys are `identity.keys`; the provider is `identity.oid
 from __future__ import annotations
 
 from backend.identity.directory import (
+    IdentityRecord,
     Member,
     count_members_by_agency,
     count_persons,
+    identities_by_personal_id,
     members_with_role,
     names_of,
     person_ids_by_personal_id,
+    personal_id_of,
 )
 from backend.identity.keys import check_secret_opens_signing_key
 from backend.identity.oidc import close_clients, get_client
@@ -72,6 +75,7 @@ __all__ = [
     "LOGIN_FLOW_MINUTES",
     "SESSION_COOKIE",
     "SYNTHETIC_PREFIX",
+    "IdentityRecord",
     "Member",
     "MobileHandoff",
     "access_people",
@@ -106,11 +110,13 @@ __all__ = [
     "end_session_url",
     "get_me",
     "get_person_roles",
+    "identities_by_personal_id",
     "list_agencies",
     "list_police_units",
     "members_with_role",
     "names_of",
     "person_ids_by_personal_id",
+    "personal_id_of",
     "validate_callback",
 ]
 

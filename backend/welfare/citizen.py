@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from backend.access import Principal
+from backend.identity.service import personal_id_of
 from backend.welfare import repository
 from backend.welfare.officers import commune_names
 from backend.welfare.schemas import MyPayment, MyProgramme, MyWelfare
@@ -51,7 +52,7 @@ async def my_welfare(principal: Principal) -> MyWelfare:
     """The caller's programmes, category, amount, channel (account masked: last 4
     characters), next expected payment and history; nothing about anyone else. A person on
     no list (or rejected) gets an empty, friendly answer."""
-    personal_id = await repository.personal_id_of(principal.id)
+    personal_id = await personal_id_of(principal.id)
     record = await repository.beneficiary_by_personal_id(personal_id) if personal_id else None
     if record is None or record.status == "rejected":
         return MyWelfare(programmes=[], status="none", message_vi=NOTHING_VI, message_en=NOTHING_EN)

@@ -21,6 +21,7 @@ from backend.access import Principal
 from backend.audit.service import do_record
 from backend.geo.service import packaged_units
 from backend.http.pagination import PageRequest, decode_cursor, encode_cursor
+from backend.identity.service import identities_by_personal_id
 from backend.jobs import defer
 from backend.logs import log_fields
 from backend.settings import Settings
@@ -335,7 +336,7 @@ class _BeneficiaryApplier(_Applier):
             self.counts.add("rejected")
         personal_ids = sorted({r.personal_id for _, r in valid})
         existing = await repository.beneficiaries_by_personal_id(personal_ids)
-        claims = await repository.identity_claims(personal_ids)
+        claims = await identities_by_personal_id(personal_ids)
         flags = await repository.flags_of([b.id for b in existing.values()])
         new_b: list[tuple[Any, ...]] = []
         changed_b: list[tuple[Any, ...]] = []

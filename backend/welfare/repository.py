@@ -3,9 +3,7 @@ work's own asyncpg connection (`executemany`, `copy_records_to_table`); the impo
 is written on a pooled connection of its own, outside the import's transaction, so that
 others see it move while the import itself stays all or nothing.
 
-The one read outside this domain's tables is `identity_claims`: the name and birth date
-identity holds for given personal identification numbers (identity.service has no such
-function yet; it reads `persons` only, never writes)."""
+Only this domain's tables: what identity knows about people comes through identity.service."""
 
 from __future__ import annotations
 
@@ -104,34 +102,6 @@ async def categories() -> list[CategoryRow]:
         " FROM welfare_categories ORDER BY programme_code, monthly_amount, code"
     )
     return [CategoryRow(**dict(r)) for r in rows]
-
-
-# --- identity (read only) ---------------------------------------------------------------------
-
-
-class IdentityClaims(msgspec.Struct, frozen=True, kw_only=True):
-    person_id: uuid.UUID
-    full_name: str | None
-    birth_date: date | None
-
-
-async def identity_claims(personal_ids: Sequence[str]) -> dict[str, IdentityClaims]:
-    rows = await _fetch(
-        "SELECT personal_id, id, full_name, birth_date FROM persons"
-        " WHERE personal_id = ANY($1::varchar[])",
-        list(personal_ids),
-    )
-    return {
-        r["personal_id"]: IdentityClaims(
-            person_id=r["id"], full_name=r["full_name"], birth_date=r["birth_date"]
-        )
-        for r in rows
-    }
-
-
-async def personal_id_of(person_id: uuid.UUID) -> str | None:
-    row = await _fetchrow("SELECT personal_id FROM persons WHERE id = $1", person_id)
-    return row["personal_id"] if row else None
 
 
 # --- imports ----------------------------------------------------------------------------------
