@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import msgspec
+from litestar.datastructures import FormMultiDict
 
 from backend.errors import AppError
 
@@ -45,3 +46,9 @@ def form_failure(
     at = field_of(error)
     detail = error.detail(language)
     return FormFailure({at: detail} if at else None, None if at else detail, error.status)
+
+
+def form_text(form: FormMultiDict, name: str) -> str:
+    """A form's text value, trimmed; none is empty."""
+    # Textareas send CR LF; the services keep text as typed (LF).
+    return str(form.get(name) or "").replace("\r\n", "\n").strip()

@@ -42,6 +42,8 @@ from litestar.response import Stream, Template
 from backend.access import Principal, caller, roles
 from backend.console.charts import Bar, bar_chart
 from backend.console.format import VIETNAM
+from backend.console.forms import form_text
+from backend.console.places import commune_names
 from backend.console.shell import (
     Attention,
     MenuEntry,
@@ -52,8 +54,7 @@ from backend.console.shell import (
     render,
 )
 from backend.errors import BadRequest, PermissionDenied, ValidationFailed
-from backend.geo.service import list_units
-from backend.http.pagination import MAX_LIMIT, PageRequest
+from backend.http.pagination import PageRequest
 from backend.identity.service import list_police_units, names_of
 from backend.settings import Settings
 from backend.tips import duty, offences, police, routing, stats
@@ -230,11 +231,6 @@ def _period(start: date | None, end: date | None) -> tuple[datetime | None, date
     return begin, finish
 
 
-def _text(form: FormMultiDict, name: str) -> str:
-    # Textareas send CR LF; the service keeps text as typed (LF).
-    return str(form.get(name) or "").replace("\r\n", "\n").strip()
-
-
 def _version(form: FormMultiDict) -> int:
     try:
         version = int(str(form.get("version") or ""))
@@ -260,18 +256,6 @@ def _uuid(value: str | None, name: str) -> uuid.UUID | None:
 
 
 # --- names the pages show ------------------------------------------------------------------------
-
-
-async def commune_names() -> dict[str, str]:
-    """Every commune and ward of the province by code (geo's list, a few pages)."""
-    names: dict[str, str] = {}
-    cursor = None
-    while True:
-        page = await list_units(PageRequest(cursor=cursor, limit=MAX_LIMIT))
-        names.update((unit.code, unit.name) for unit in page.items)
-        if page.next_cursor is None:
-            return names
-        cursor = page.next_cursor
 
 
 async def unit_names() -> dict[str, str]:
@@ -819,8 +803,8 @@ class TipPages(Controller):
         """`police.do_close` with the outcome (and the original of a duplicate) and a note."""
         form = await request.form()
         outcome = _choice(Outcome, str(form.get("outcome") or ""), "outcome")
-        duplicate = _text(form, "duplicate_of") or None
-        note = _text(form, "note") or None
+        duplicate = form_text(form, "duplicate_of") or None
+        note = form_text(form, "note") or None
         return await _change(
             request,
             tip_id,
@@ -845,7 +829,7 @@ class TipPages(Controller):
             police.do_reopen(
                 caller(request),
                 tip_id,
-                reason=_text(form, "reason") or None,
+                reason=form_text(form, "reason") or None,
                 to_status=target,
                 expected_version=_version(form),
             ),
@@ -866,7 +850,7 @@ class TipPages(Controller):
                 caller(request),
                 tip_id,
                 None if target == PROVINCIAL else target,
-                reason=_text(form, "reason") or None,
+                reason=form_text(form, "reason") or None,
                 expected_version=_version(form),
             ),
         )
@@ -881,7 +865,7 @@ class TipPages(Controller):
         """`police.do_post_message`; the new message's id is in `X-Message-Id` (where
         `tips.js` then sends the file chosen, through the police API)."""
         form = await request.form()
-        message = await police.do_post_message(caller(request), tip_id, _text(form, "body"))
+        message = await police.do_post_message(caller(request), tip_id, form_text(form, "body"))
         response = redirect(request, f"{ROOT}/{tip_id}")
         response.headers["X-Message-Id"] = str(message.id)
         return response
@@ -918,7 +902,7 @@ class TipPages(Controller):
         """`police.do_set_duty` with the members ticked, until the time given (if any)."""
         form = await request.form()
         chosen = [_uuid(str(value), "officers") for value in form.getall("officers", [])]
-        until_text = _text(form, "until")
+        until_text = form_text(form, "until")
         until = None
         if until_text:
             try:

@@ -34,17 +34,17 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream, Template
 
 from backend.access import Principal, Role, caller, roles
 from backend.console.charts import Bar, bar_chart
+from backend.console.forms import form_text as _text
+from backend.console.places import commune_names
 from backend.console.shell import Attention, MenuEntry, access, language_of, redirect, render
 from backend.errors import BadRequest, ValidationFailed
-from backend.geo.service import list_units
-from backend.http.pagination import MAX_LIMIT, PageRequest
+from backend.http.pagination import PageRequest
 from backend.settings import Settings
 from backend.welfare import service
 from backend.welfare.schemas import (
@@ -187,10 +187,6 @@ def _literal(kind: Any, value: str | None, name: str) -> Any:
     return value
 
 
-def _text(form: FormMultiDict, name: str) -> str:
-    return str(form.get(name) or "").replace("\r\n", "\n").strip()
-
-
 def _day(value: str, name: str, vi: str, en: str) -> date | None:
     if not value:
         return None
@@ -201,17 +197,6 @@ def _day(value: str, name: str, vi: str, en: str) -> date | None:
 
 
 # --- names the pages show ------------------------------------------------------------------------
-
-
-async def _all_communes() -> dict[str, str]:
-    names: dict[str, str] = {}
-    cursor = None
-    while True:
-        page = await list_units(PageRequest(cursor=cursor, limit=MAX_LIMIT))
-        names.update((unit.code, unit.name) for unit in page.items)
-        if page.next_cursor is None:
-            return names
-        cursor = page.next_cursor
 
 
 @dataclass(frozen=True)
@@ -245,7 +230,7 @@ class Names:
 
 async def _names(request: AnyRequest) -> Names:
     principal = caller(request)
-    communes = await _all_communes()
+    communes = await commune_names()
     allowed = sorted(principal.communes) if principal and principal.communes else list(communes)
     mine = sorted(((c, communes.get(c, c)) for c in allowed), key=lambda item: item[1])
     programmes = {p.code: p for p in await service.list_programmes(include_inactive=True)}
