@@ -487,6 +487,8 @@ def _payment(p: PaymentRecord) -> PaymentOut:
         month=p.month,
         payout_date=p.payout_date,
         beneficiary_id=p.beneficiary_id,
+        personal_id=p.personal_id,
+        full_name=p.full_name,
         programme_code=p.programme_code,
         commune_code=p.commune_code,
         amount=p.amount,
@@ -511,6 +513,9 @@ async def list_payments(
     commune_code: str | None = None,
     programme_code: str | None = None,
 ) -> PaymentPage:
+    """The period's payments in the officer's communes, by personal id, each with whom it
+    is for (name and personal id, from the same query). Audited (the filters, never a
+    name)."""
     await access_period(actor, period_id)
     after = decode_cursor(page.cursor, PAYMENT_CURSOR, (str, uuid.UUID)) if page.cursor else None
     rows = await repository.payments(
@@ -523,6 +528,20 @@ async def list_payments(
         limit=page.limit + 1,
     )
     items = [_payment(p) for p in rows[: page.limit]]
+    # The page names the beneficiaries it lists, as a search does: audited the same way
+    # (the filters, never a name).
+    await do_record(
+        "welfare.payment.list",
+        actor_id=str(actor.id),
+        object_type="welfare_period",
+        object_id=str(period_id),
+        details={
+            "commune_code": commune_code,
+            "programme_code": programme_code,
+            "status": status,
+            "results": len(items),
+        },
+    )
     last = rows[page.limit - 1] if len(rows) > page.limit else None
     cursor = encode_cursor(PAYMENT_CURSOR, (last.personal_id, last.id)) if last else None
     return PaymentPage(items=items, next_cursor=cursor)

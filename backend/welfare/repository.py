@@ -865,6 +865,7 @@ class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
     payout_date: date
     beneficiary_id: uuid.UUID
     personal_id: str
+    full_name: str
     programme_code: str
     commune_code: str
     amount: int
@@ -879,7 +880,7 @@ class PaymentRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 PAYMENT_SELECT = (
     "SELECT y.id, y.period_id, p.month, p.payout_date, y.beneficiary_id, b.personal_id,"
-    " y.programme_code, y.commune_code, y.amount, y.channel, y.account_ref, y.status,"
+    " b.full_name, y.programme_code, y.commune_code, y.amount, y.channel, y.account_ref, y.status,"
     " y.paid_on, y.transaction_ref, y.failure_reason, y.recorded_at"
     " FROM welfare_payments y JOIN welfare_periods p ON p.id = y.period_id"
     " JOIN welfare_beneficiaries b ON b.id = y.beneficiary_id"

@@ -119,11 +119,15 @@ class FlagResolutionIn(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PaymentOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A payment, with whom it is for (`full_name`: the name in force on their record)."""
+
     id: uuid.UUID
     period_id: uuid.UUID
     month: date
     payout_date: date
     beneficiary_id: uuid.UUID
+    personal_id: str
+    full_name: str
     programme_code: str
     commune_code: str
     amount: int

@@ -18,6 +18,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from backend.db import unit_of_work
+from backend.http.pagination import PageRequest
 from backend.settings import get_settings
 from backend.welfare import service
 from backend.welfare.schemas import BeneficiaryFilters
@@ -254,8 +255,13 @@ async def test_a_period_reconciles_by_commune_and_a_result_recorded_on_the_page_
     async with unit_of_work():
         officer = await provincial_officer()
         before = await service.reconcile(officer, uuid.UUID(period_id))
+        listed = await service.list_payments(officer, uuid.UUID(period_id), PageRequest(limit=1))
     page = await client.get(f"{PAGES}/periods/{period_id}")
     assert page.status_code == 200
+    # Each payment names whom it is for: the name in force and the personal id.
+    first = listed.items[0]
+    assert f">{first.full_name}</a>" in page.text and first.personal_id in page.text
+    assert "Hồ sơ 1" not in page.text
     assert f'data-stat="paid">{before.totals.paid}<' in page.text
     assert "<svg" in page.text and "Khoản chi trả theo kết quả" in page.text
     assert "Phường Phan Đình Phùng" in page.text

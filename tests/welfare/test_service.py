@@ -267,6 +267,10 @@ async def test_the_citizen_sees_only_their_own_record_masked_and_is_notified(
     items = (await client.get(f"{API}/periods/{period['id']}/payments", headers=setup)).json()[
         "items"
     ]
+    # officers read whom each payment is for (the list names them)
+    assert sorted((i["personal_id"], i["full_name"]) for i in items) == sorted(
+        [(mine, "Nguyễn Văn An"), (other, "Nguyễn Văn An")]
+    )
     for item in items:
         await client.put(
             f"{API}/payments/{item['id']}/result",
@@ -317,3 +321,4 @@ async def test_a_commune_limited_officer_reads_only_their_communes_and_reads_are
     )
     assert export.status_code == 200 and export.content.startswith(b"PK")
     assert await audited("welfare.beneficiary.export") == 1
+
