@@ -322,3 +322,39 @@ async def test_a_commune_limited_officer_reads_only_their_communes_and_reads_are
     assert export.status_code == 200 and export.content.startswith(b"PK")
     assert await audited("welfare.beneficiary.export") == 1
 
+
+async def test_a_paid_result_imported_from_a_results_file_notifies_the_citizen(
+    client: httpx.AsyncClient, setup: dict[str, str]
+) -> None:
+    mine = personal_id(BIRTH)
+    _person, headers = await citizen(mine, "Nguyễn Văn An", BIRTH)
+    await run((await upload(client, setup, csv_bytes([row(mine)]), "n.csv"))["id"])
+    period = (
+        await client.post(
+            f"{API}/periods", json={"month": "2026-05", "payout_date": "2026-05-10"}, headers=setup
+        )
+    ).json()
+    await client.post(f"{API}/periods/{period['id']}/generate", headers=setup)
+    results = csv_bytes(
+        [[mine, "BTXH", "Đã chi", "12/05/2026", "GD-0042", ""]],
+        header=[
+            "Số định danh cá nhân",
+            "Chương trình",
+            "Kết quả",
+            "Ngày chi trả",
+            "Mã giao dịch",
+            "Lý do",
+        ],
+    )
+    imported = await run(
+        (await upload(client, setup, results, "kq.csv", kind="payments", period_id=period["id"]))[
+            "id"
+        ]
+    )
+    assert imported["updated"] == 1
+
+    inbox = (await client.get("/api/v1/inbox", headers=headers)).json()["items"]
+    made = [i for i in inbox if i["title"] == "Đã chi trả Trợ cấp xã hội hằng tháng"]
+    assert len(made) == 1, inbox
+    assert "500.000 đồng" in made[0]["body"] and "12/05/2026" in made[0]["body"]
+    assert (made[0]["category"], made[0]["deep_link"]) == ("welfare", "ctn://welfare")
