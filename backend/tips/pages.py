@@ -71,6 +71,7 @@ from backend.tips.police_schemas import (
     TipStatistics,
     UnitCode,
 )
+from backend.tips.streaming import attachment_response, byte_range
 from backend.tips.workflow import Action, Outcome, Status, Urgency
 from notifications.service import ProvinceMap, province_map
 
@@ -566,25 +567,6 @@ def _csv(text: str, filename: str) -> Response[bytes]:
     )
 
 
-# --- files ---------------------------------------------------------------------------------------
-
-_RANGE = re.compile(r"^bytes=(\d{1,15})-(\d{0,15})$")
-INLINE = ("image/", "video/", "audio/")
-
-
-def byte_range(header: str | None) -> tuple[int, int | None] | None:
-    """One `bytes=a-b` or `bytes=a-` range; anything else is ignored and the whole file sent
-    (RFC 9110 lets a server ignore Range)."""
-    match = _RANGE.match((header or "").strip())
-    if match is None:
-        return None
-    start = int(match.group(1))
-    end = int(match.group(2)) if match.group(2) else None
-    if end is not None and end < start:
-        return None
-    return start, end
-
-
 # --- the pages -----------------------------------------------------------------------------------
 
 StatusQuery = Annotated[str | None, QueryParameter(max_length=20)]
@@ -739,25 +721,7 @@ class TipPages(Controller):
             original=original,
             byte_range=requested,
         )
-        headers = {
-            "Accept-Ranges": "bytes",
-            "Cache-Control": "private, no-store",
-            "Content-Length": str(read.end - read.start + 1 if read.size else 0),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            # Shown in the page (pictures, sound, video); anything else — a PDF, the
-            # original kept as evidence — is downloaded, never opened by the browser here.
-            "Content-Disposition": "inline"
-            if not original and read.media_type.startswith(INLINE)
-            else "attachment",
-        }
-        status = 200
-        if requested is not None:
-            status = 206
-            headers["Content-Range"] = f"bytes {read.start}-{read.end}/{read.size}"
-        return Stream(
-            content=read.chunks, status_code=status, headers=headers, media_type=read.media_type
-        )
+        return attachment_response(read, requested, original=original)
 
     # --- the workflow ---
 

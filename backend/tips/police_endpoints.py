@@ -4,7 +4,6 @@ Thin: every rule is in `police` (and `workflow`, `duty`, `stats`)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -67,6 +66,7 @@ from backend.tips.police_schemas import (
     UrgencyFilter,
     VersionIn,
 )
+from backend.tips.streaming import attachment_response, byte_range
 from backend.tips.workflow import Status
 from content.errors import (
     FileTypeMismatch,
@@ -84,20 +84,6 @@ CHANGE_PROBLEMS = (TipNotFound, TipVersionConflict, TipTransitionInvalid, TipAct
 ATTACHMENT_UPLOAD_BYTES = 300 * 1024 * 1024 + 1024 * 1024
 NOT_FILES = frozenset({"application/json", "application/x-www-form-urlencoded", "text/plain"})
 """Declared types no photo, video, audio file or PDF arrives with."""
-_RANGE = re.compile(r"^bytes=(\d{1,15})-(\d{0,15})$")
-
-
-def _byte_range(header: str | None) -> tuple[int, int | None] | None:
-    """One `bytes=a-b` or `bytes=a-` range; anything else (several ranges, a suffix) is
-    ignored and the whole file sent (RFC 9110 lets a server ignore Range)."""
-    match = _RANGE.match((header or "").strip())
-    if match is None:
-        return None
-    start = int(match.group(1))
-    end = int(match.group(2)) if match.group(2) else None
-    if end is not None and end < start:
-        return None
-    return start, end
 
 
 async def _body(request: AnyRequest) -> AsyncIterator[bytes]:
@@ -285,7 +271,7 @@ class PoliceTipController(Controller):
     ) -> Stream:
         """A file of the report, decrypted as it is sent: the viewable copy, or the original
         kept as evidence. One `Range: bytes=a-b` is honoured (video seeking). Audited."""
-        requested = _byte_range(request.headers.get("range"))
+        requested = byte_range(request.headers.get("range"))
         read = await police.read_attachment(
             settings,
             caller(request),
@@ -294,20 +280,7 @@ class PoliceTipController(Controller):
             original=original,
             byte_range=requested,
         )
-        headers = {
-            "Accept-Ranges": "bytes",
-            "Cache-Control": "private, no-store",
-            "Content-Length": str(read.end - read.start + 1 if read.size else 0),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": "inline" if not original else "attachment",
-        }
-        status = 200
-        if requested is not None:
-            status = 206
-            headers["Content-Range"] = f"bytes {read.start}-{read.end}/{read.size}"
-        return Stream(
-            content=read.chunks, status_code=status, headers=headers, media_type=read.media_type
-        )
+        return attachment_response(read, requested, original=original)
 
     @post(
         "/{tip_id:uuid}/triage",
