@@ -4,13 +4,9 @@ the citizen's own status at /api/v1/welfare/me. Thin: every rule is in the servi
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post, put
@@ -40,6 +36,7 @@ from backend.welfare.errors import (
     PeriodNotFound,
     ProgrammeInvalid,
 )
+from backend.welfare.files import file_answer
 from backend.welfare.schemas import (
     BeneficiaryDetail,
     BeneficiaryFilters,
@@ -71,10 +68,6 @@ from content.service import UploadBody, open_upload
 AnyRequest = Request[Any, Any, Any]
 OFFICER = roles(Role.WELFARE_OFFICER)
 API = "/api/v1/welfare"
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 Format = Literal["csv", "xlsx"]
 
 
@@ -89,36 +82,6 @@ async def _body(request: AnyRequest) -> AsyncIterator[bytes]:
         if exc.status_code == 413:
             raise ImportTooLarge() from exc
         raise
-
-
-async def _file_answer(write: Callable[[Path], Awaitable[Path]], fmt: str, filename: str) -> Stream:
-    """The file `write` produces, streamed and removed once sent."""
-    handle, name = tempfile.mkstemp(suffix=f".{fmt}", prefix="ctn-welfare-")
-    os.close(handle)
-    path = Path(name)
-    try:
-        await write(path)
-    except BaseException:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise
-
-    async def chunks() -> AsyncIterator[bytes]:
-        source = await asyncio.to_thread(path.open, "rb")
-        try:
-            while block := await asyncio.to_thread(source.read, 256 * 1024):
-                yield block
-        finally:
-            source.close()
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-
-    return Stream(
-        chunks(),
-        media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 class WelfareOfficerController(Controller):
@@ -240,7 +203,7 @@ class WelfareOfficerController(Controller):
     ) -> Stream:
         """The per-row report as .xlsx; audited."""
         actor = signed_in(request)
-        return await _file_answer(
+        return await file_answer(
             lambda path: service.write_import_report(actor, import_id, path, outcome=outcome),
             "xlsx",
             f"ket-qua-nhap-{import_id}",
@@ -302,7 +265,7 @@ class WelfareOfficerController(Controller):
             status=status,
             flagged=flagged,
         )
-        return await _file_answer(
+        return await file_answer(
             lambda path: service.export_beneficiaries(actor, filters, format, path),
             format,
             "doi-tuong-tro-cap",
@@ -426,7 +389,7 @@ class WelfareOfficerController(Controller):
         format: Format = "csv",
     ) -> Stream:
         actor = signed_in(request)
-        return await _file_answer(
+        return await file_answer(
             lambda path: service.export_reconciliation(actor, period_id, format, path),
             format,
             f"doi-soat-{period_id}",

@@ -22,14 +22,9 @@ Templates in backend/welfare/templates/welfare/, script and styles in backend/we
 
 from __future__ import annotations
 
-import asyncio
-import os
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import msgspec
@@ -47,6 +42,7 @@ from backend.errors import BadRequest, ValidationFailed
 from backend.http.pagination import PageRequest
 from backend.settings import Settings
 from backend.welfare import service
+from backend.welfare.files import file_answer
 from backend.welfare.schemas import (
     BeneficiaryFilters,
     BeneficiaryStatus,
@@ -68,7 +64,6 @@ PAGE_SIZE = 25
 ROWS_PAGE_SIZE = 50
 POLL_SECONDS = 1.5
 """How often an import's page asks for its progress while the job runs."""
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # --- labels (Vietnamese, English, tone of the badge) -------------------------------------------
 
@@ -241,40 +236,6 @@ def _officer(request: AnyRequest) -> Principal:
     principal = caller(request)
     assert principal is not None  # the route's rule admitted a welfare officer
     return principal
-
-
-# --- files ---------------------------------------------------------------------------------------
-
-
-async def _file_answer(write: Callable[[Path], Awaitable[Path]], fmt: str, filename: str) -> Stream:
-    """The file `write` produces (the service audits it), streamed and removed once sent."""
-    handle, name = tempfile.mkstemp(suffix=f".{fmt}", prefix="ctn-welfare-page-")
-    os.close(handle)
-    path = Path(name)
-    try:
-        await write(path)
-    except BaseException:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise
-
-    async def chunks() -> AsyncIterator[bytes]:
-        source = await asyncio.to_thread(path.open, "rb")
-        try:
-            while block := await asyncio.to_thread(source.read, 256 * 1024):
-                yield block
-        finally:
-            source.close()
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-
-    return Stream(
-        chunks(),
-        media_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 # --- reconciliation ------------------------------------------------------------------------------
@@ -465,7 +426,7 @@ class WelfarePages(Controller):
         principal = _officer(request)
         chosen = _literal(RowOutcome, outcome, "outcome")
         suffix = f"-{chosen}" if chosen else ""
-        return await _file_answer(
+        return await file_answer(
             lambda path: service.write_import_report(principal, import_id, path, outcome=chosen),
             "xlsx",
             f"ket-qua-nhap-{import_id}{suffix}",
@@ -608,7 +569,7 @@ class WelfarePages(Controller):
         if fmt not in ("csv", "xlsx"):
             raise BadRequest("Định dạng không hợp lệ.", "Invalid format.")
         principal = _officer(request)
-        return await _file_answer(
+        return await file_answer(
             lambda path: service.export_reconciliation(principal, period_id, fmt, path),  # type: ignore[arg-type]  # checked above
             fmt,
             f"doi-soat-{period_id}",
