@@ -69,18 +69,7 @@
     });
 
     function setProgress(percent) {
-      bar.value = percent;
-      bar.textContent = percent + "%";
-      text.textContent = percent + "%";
-    }
-
-    function problemOf(xhr) {
-      try {
-        var body = JSON.parse(xhr.responseText);
-        return body.detail || body.title || ("HTTP " + xhr.status);
-      } catch (error) {
-        return "HTTP " + xhr.status;
-      }
+      ctn.showProgress(bar, text, percent);
     }
 
     function finish() {
@@ -119,7 +108,7 @@
         }
         finish();
         box.hidden = true;
-        ctn.flash(problemOf(xhr), "bad");
+        ctn.flash(ctn.problemOf(xhr), "bad");
       };
       xhr.onerror = function () {
         finish();

@@ -10,7 +10,8 @@
 //    person types (debounced) and the answer shown in the target (Markdown preview);
 //  - data-poll="seconds" data-src="url": the element reloads itself until the answer no longer
 //    polls (processing status);
-//  - window.ctnConsole.send(...) for the page scripts of a domain (uploads).
+//  - window.ctnConsole.send(...), problemOf(xhr), showProgress(...) for the page scripts of a
+//    domain (uploads).
 (function () {
   "use strict";
 
@@ -183,5 +184,30 @@
 
   document.addEventListener("submit", submit);
   document.addEventListener("DOMContentLoaded", function () { activate(document); });
-  window.ctnConsole = { send: send, csrfToken: csrfToken, flash: flash, swap: swap, activate: activate };
+  // What an upload's XMLHttpRequest failed with: the problem's detail, else its status.
+  function problemOf(xhr) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      return body.detail || body.title || ("HTTP " + xhr.status);
+    } catch (error) {
+      return "HTTP " + xhr.status;
+    }
+  }
+
+  // An upload's progress, in its <progress> bar and the text beside it.
+  function showProgress(bar, text, percent) {
+    bar.value = percent;
+    bar.textContent = percent + "%";
+    text.textContent = percent + "%";
+  }
+
+  window.ctnConsole = {
+    send: send,
+    csrfToken: csrfToken,
+    flash: flash,
+    swap: swap,
+    activate: activate,
+    problemOf: problemOf,
+    showProgress: showProgress,
+  };
 })();
