@@ -170,6 +170,26 @@ DOMAINS: tuple[Domain, ...] = (
             ),
         ),
     ),
+    Domain(
+        "mooc",
+        piccolo_app="mooc.piccolo_app",
+        tasks="mooc.tasks",
+        routes=("mooc.endpoints:ROUTE_HANDLERS",),
+        pages="mooc.pages",
+        test_tables=(
+            "mooc_courses",
+            "mooc_course_versions",
+            "mooc_enrolments",
+            "mooc_assignments",
+        ),
+        demo=(
+            Demo(
+                "courses: transcoded video lessons, readings, quizzes, mandatory training, "
+                "learners at every stage, certificates",
+                "seed.mooc:seed_mooc",
+            ),
+        ),
+    ),
 )
 
 

@@ -1,0 +1,2 @@
+"""MOOC for civil servants (plan model 20): courses, lessons, progress, quizzes, mandatory
+training, certificates and completion reports."""

@@ -1,0 +1,5 @@
+"""Placeholder: filled by its part."""
+
+from typing import Any
+
+ROUTE_HANDLERS: list[Any] = []
