@@ -43,6 +43,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """Codes of the police units the person belongs to (officers, supervisors)."""
     communes: frozenset[str] = frozenset()
     """Commune codes a welfare officer is limited to; empty means the whole province."""
+    managed_agencies: frozenset[str] = frozenset()
+    """Codes of the agencies a civil servant manages (their grant's manager flag): they see
+    those agencies' training reports."""
     via: Literal["bearer", "session"] = "bearer"
     session_id: uuid.UUID | None = None
     """The web session, when signed in by cookie."""

@@ -12,6 +12,7 @@ from datetime import date
 import msgspec
 
 from backend.identity import repository
+from backend.identity.schemas import Department
 
 
 class Member(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,3 +86,43 @@ async def names_of(person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | Non
     lists whose purpose is to name people — who has not acknowledged a circular. The caller
     audits the read; names never go into logs or audit details."""
     return await repository.names_of(sorted(set(person_ids)))
+
+
+class CivilServant(msgspec.Struct, frozen=True, kw_only=True):
+    """A member of a mandatory training's target: the person and their civil_servant grant's
+    agency and department (None for a holder of another role who is no civil servant)."""
+
+    person_id: uuid.UUID
+    agency_code: str | None
+    department: str | None
+
+
+async def civil_servant_members(
+    *, agency: str | None = None, department: str | None = None, role: str | None = None
+) -> list[CivilServant]:
+    """Set-based, one query: the civil servants of `agency` (and `department` in it) — or,
+    with `role`, everyone holding that role (with their civil_servant grant's agency and
+    department when they have one; `agency`/`department` then narrow it) — ordered by
+    person id. Nothing given: every civil servant."""
+    rows = await repository.civil_servant_members(agency=agency, department=department, role=role)
+    return [CivilServant(**msgspec.structs.asdict(row)) for row in rows]
+
+
+async def civil_servant_of(person_id: uuid.UUID) -> CivilServant | None:
+    """The person's civil_servant grant's agency and department (None: not a civil servant)."""
+    row = await repository.civil_servant_of(person_id)
+    return None if row is None else CivilServant(**msgspec.structs.asdict(row))
+
+
+async def list_departments(agencies: Sequence[str] | None = None) -> list[Department]:
+    """The departments civil servants' grants name, per agency (those `agencies` when given),
+    with how many civil servants each has; by agency then name."""
+    rows = await repository.departments(agencies)
+    return [Department(**msgspec.structs.asdict(row)) for row in rows]
+
+
+async def managed_agencies(person_id: uuid.UUID) -> frozenset[str]:
+    """The agencies whose training reports this person sees as a manager (the manager flag on
+    their civil_servant grant); empty for anyone else. A request's `Principal` carries the
+    same set (`managed_agencies`), read with its roles."""
+    return frozenset(await repository.managed_agencies(person_id))

@@ -24,6 +24,7 @@ from backend.identity.errors import IdTokenError, SignInRefused, UnsupportedGran
 from backend.identity.oidc import client_jwks, get_client
 from backend.identity.schemas import (
     Agency,
+    Department,
     GrantRequest,
     Jwks,
     LogoutResult,
@@ -351,6 +352,8 @@ class PeopleController(Controller):
             agency=data.agency,
             police_unit=data.police_unit,
             communes=data.communes,
+            department=data.department,
+            manager=data.manager,
         )
 
     @delete(
@@ -380,6 +383,16 @@ class UnitsController(Controller):
     @get("/agencies", opt=access(SIGNED_IN))
     async def agencies(self) -> list[Agency]:
         return await service.list_agencies()
+
+    @get("/departments", opt=access(SIGNED_IN))
+    async def departments(
+        self,
+        agency: Annotated[
+            str | None, QueryParameter(max_length=40, description="one agency's departments")
+        ] = None,
+    ) -> list[Department]:
+        """The departments civil servants' grants name, per agency, with their sizes."""
+        return await service.list_departments([agency] if agency else None)
 
     @post("/agencies", opt=access(ADMIN))
     async def upsert_agency(

@@ -132,13 +132,15 @@ class PeoplePages(Controller):
     async def grant(
         self, request: Request[Any, Any, Any], person_id: FromPath[uuid.UUID]
     ) -> Template | Response[Any]:
-        """Grant a role with its agency, police unit or communes, and a reason (audited by
-        `do_grant_role`, as the API's grant)."""
+        """Grant a role with its agency (a civil servant's department and manager flag),
+        police unit or communes, and a reason (audited by `do_grant_role`, as the API's
+        grant)."""
         fields = await read_form(request)
         values = {
             key: fields.get(key, "").strip()
-            for key in ("role", "agency", "police_unit", "communes", "reason")
+            for key in ("role", "agency", "police_unit", "communes", "department", "reason")
         }
+        values["manager"] = "on" if fields.get("manager") else ""
         errors: dict[str, Message] = {}
         if values["role"] not in {r.value for r in GRANTABLE}:
             errors["role"] = REQUIRED
@@ -153,6 +155,8 @@ class PeoplePages(Controller):
                         "agency": values["agency"] or None,
                         "police_unit": values["police_unit"] or None,
                         "communes": _codes(values["communes"]),
+                        "department": values["department"] or None,
+                        "manager": bool(values["manager"]),
                         "reason": values["reason"],
                     },
                     GrantRequest,
@@ -170,6 +174,8 @@ class PeoplePages(Controller):
                     agency=data.agency,
                     police_unit=data.police_unit,
                     communes=data.communes,
+                    department=data.department,
+                    manager=data.manager,
                 )
             except PersonNotFound:
                 raise
@@ -238,6 +244,7 @@ async def _choices() -> dict[str, Any]:
     return {
         "agencies": await service.list_agencies(),
         "police_units": await service.list_police_units(),
+        "departments": await service.list_departments(),
         "role_names": ROLE_NAMES,
         "grantable": GRANTABLE,
     }

@@ -65,6 +65,8 @@ def _role_info(grant: GrantRow) -> RoleInfo:
         police_unit=_membership(grant.police_unit, grant.police_unit_name),
         communes=list(grant.communes or []),
         granted_at=grant.granted_at,
+        department=grant.department,
+        manager=grant.manager,
     )
 
 
@@ -154,9 +156,13 @@ async def do_grant_role(
     agency: str | None = None,
     police_unit: str | None = None,
     communes: list[str] | None = None,
+    department: str | None = None,
+    manager: bool = False,
 ) -> RoleInfo:
-    """Grant (or re-scope) a role, audited. Civil servants need an agency, police roles a
-    police unit; welfare officers may be limited to communes."""
+    """Grant (or re-scope) a role, audited. Civil servants need an agency, and may name their
+    `department` in it and carry the `manager` flag (they see their agency's training
+    reports); police roles need a police unit; welfare officers may be limited to communes.
+    Re-granting replaces the whole scope (a department left out is cleared)."""
     if role == Role.CITIZEN:
         raise MembershipRequired(
             detail_vi="Mọi người dùng đều là công dân; không cần cấp vai trò này.",
@@ -169,7 +175,8 @@ async def do_grant_role(
     if role in (Role.POLICE_OFFICER, Role.POLICE_SUPERVISOR) and not police_unit:
         raise MembershipRequired()
     if role != Role.CIVIL_SERVANT:
-        agency = None
+        agency, department, manager = None, None, False
+    department = " ".join(department.split()) or None if department else None
     if role not in (Role.POLICE_OFFICER, Role.POLICE_SUPERVISOR):
         police_unit = None
     if agency and not await repository.agency_exists(agency):
@@ -178,7 +185,15 @@ async def do_grant_role(
         raise PoliceUnitNotFound()
     scoped = sorted(set(communes or [])) if role == Role.WELFARE_OFFICER else []
     await repository.upsert_grant(
-        person_id, role.value, agency, police_unit, scoped, granted_by, datetime.now(UTC)
+        person_id,
+        role.value,
+        agency,
+        police_unit,
+        scoped,
+        granted_by,
+        datetime.now(UTC),
+        department=department,
+        manager=manager,
     )
     await do_record(
         "role.grant",
@@ -191,6 +206,8 @@ async def do_grant_role(
             "agency": agency,
             "police_unit": police_unit,
             "communes": scoped,
+            "department": department,
+            "manager": manager,
         },
     )
     return next(i for i in await get_person_roles(person_id) if i.role == role.value)

@@ -190,6 +190,10 @@ class GrantRow(msgspec.Struct, frozen=True, kw_only=True):
     police_unit_name: str | None
     communes: list[str] | None
     granted_at: datetime
+    department: str | None = None
+    """A civil servant's department in their agency."""
+    manager: bool = False
+    """A civil servant who manages their agency (sees its training reports)."""
 
 
 class PrincipalRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -199,6 +203,8 @@ class PrincipalRow(msgspec.Struct, frozen=True, kw_only=True):
     police_units: list[str]
     communes: list[str]
     family_alive: bool | None
+    managed_agencies: list[str] = []
+    """Agencies whose civil_servant grant carries the manager flag."""
     """False for a family that is unknown, another person's, revoked or expired; None when
     no family was asked about."""
 
@@ -246,7 +252,7 @@ async def grants_of(person_id: uuid.UUID) -> list[GrantRow]:
     # time of GET /api/v1/me.
     rows = await RoleGrant.raw(
         "SELECT g.role, g.agency, a.name AS agency_name, g.police_unit,"
-        " u.name AS police_unit_name, g.communes, g.granted_at"
+        " u.name AS police_unit_name, g.communes, g.granted_at, g.department, g.manager"
         " FROM role_grants g"
         " LEFT JOIN agencies a ON a.code = g.agency"
         " LEFT JOIN police_units u ON u.code = g.police_unit"
@@ -270,7 +276,8 @@ async def person_with_grants(person_id: uuid.UUID) -> tuple[PersonRow, list[Gran
         "SELECT p.*, COALESCE((SELECT json_agg(json_build_object("
         " 'role', g.role, 'agency', g.agency, 'agency_name', a.name,"
         " 'police_unit', g.police_unit, 'police_unit_name', u.name,"
-        " 'communes', g.communes, 'granted_at', g.granted_at) ORDER BY g.role)"
+        " 'communes', g.communes, 'granted_at', g.granted_at,"
+        " 'department', g.department, 'manager', g.manager) ORDER BY g.role)"
         " FROM role_grants g"
         " LEFT JOIN agencies a ON a.code = g.agency"
         " LEFT JOIN police_units u ON u.code = g.police_unit"
@@ -293,13 +300,17 @@ async def upsert_grant(
     communes: list[str],
     granted_by: uuid.UUID | None,
     now: datetime,
+    *,
+    department: str | None = None,
+    manager: bool = False,
 ) -> None:
     await RoleGrant.raw(
         "INSERT INTO role_grants (person, role, agency, police_unit, communes, granted_by,"
-        " granted_at) VALUES ({}, {}, {}, {}, {}, {}, {})"
+        " granted_at, department, manager) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})"
         " ON CONFLICT (person, role) DO UPDATE SET agency = EXCLUDED.agency,"
         " police_unit = EXCLUDED.police_unit, communes = EXCLUDED.communes,"
-        " granted_by = EXCLUDED.granted_by, granted_at = EXCLUDED.granted_at",
+        " granted_by = EXCLUDED.granted_by, granted_at = EXCLUDED.granted_at,"
+        " department = EXCLUDED.department, manager = EXCLUDED.manager",
         person_id,
         role,
         agency,
@@ -307,6 +318,8 @@ async def upsert_grant(
         communes,
         granted_by,
         now,
+        department,
+        manager,
     )
 
 
@@ -331,6 +344,8 @@ async def principal_row(person_id: uuid.UUID, family_id: uuid.UUID | None) -> Pr
                    AS agencies,
                COALESCE(array_agg(g.police_unit) FILTER (WHERE g.police_unit IS NOT NULL),
                    ARRAY[]::varchar[]) AS police_units,
+               COALESCE(array_agg(g.agency) FILTER (WHERE g.manager AND g.agency IS NOT NULL),
+                   ARRAY[]::varchar[]) AS managed_agencies,
                COALESCE((SELECT array_agg(DISTINCT c) FROM role_grants w, unnest(w.communes) c
                          WHERE w.person = p.id AND w.role = 'welfare_officer'), ARRAY[]::varchar[])
                    AS communes,
@@ -359,7 +374,8 @@ async def principal_with_profile(
         "SELECT p.*, COALESCE((SELECT json_agg(json_build_object("
         " 'role', g.role, 'agency', g.agency, 'agency_name', a.name,"
         " 'police_unit', g.police_unit, 'police_unit_name', u.name,"
-        " 'communes', g.communes, 'granted_at', g.granted_at) ORDER BY g.role)"
+        " 'communes', g.communes, 'granted_at', g.granted_at,"
+        " 'department', g.department, 'manager', g.manager) ORDER BY g.role)"
         " FROM role_grants g"
         " LEFT JOIN agencies a ON a.code = g.agency"
         " LEFT JOIN police_units u ON u.code = g.police_unit"
@@ -388,6 +404,7 @@ async def principal_with_profile(
             {c for g in grants if g.role == "welfare_officer" for c in g.communes or []}
         ),
         family_alive=family_alive,
+        managed_agencies=[g.agency for g in grants if g.manager and g.agency is not None],
     )
     return principal, msgspec.convert(row, PersonRow), grants
 
@@ -836,3 +853,71 @@ async def identities_by_personal_id(personal_ids: Sequence[str]) -> dict[str, Id
         )
         for row in rows
     }
+
+
+# --- civil servants: departments, managers, members of mandatory training ----------------------
+
+
+class CivilServantRow(msgspec.Struct, frozen=True, kw_only=True):
+    person_id: uuid.UUID
+    agency_code: str | None
+    department: str | None
+
+
+async def civil_servant_members(
+    *, agency: str | None, department: str | None, role: str | None
+) -> list[CivilServantRow]:
+    """One query: the holders of `role` (civil_servant when None) — limited to `agency` and
+    `department` when given — with the agency and department of their civil_servant grant
+    (None for a holder of another role who is no civil servant); ordered by person id."""
+    rows = await RoleGrant.raw(
+        "SELECT r.person AS person_id, cs.agency AS agency_code, cs.department"
+        " FROM role_grants r"
+        " LEFT JOIN role_grants cs ON cs.person = r.person AND cs.role = 'civil_servant'"
+        " WHERE r.role = {}"
+        " AND ({}::text IS NULL OR cs.agency = {}::text)"
+        " AND ({}::text IS NULL OR cs.department = {}::text)"
+        " ORDER BY r.person",
+        role or "civil_servant",
+        agency,
+        agency,
+        department,
+        department,
+    )
+    return [msgspec.convert(row, CivilServantRow) for row in rows]
+
+
+async def civil_servant_of(person_id: uuid.UUID) -> CivilServantRow | None:
+    rows = await RoleGrant.raw(
+        "SELECT person AS person_id, agency AS agency_code, department FROM role_grants"
+        " WHERE person = {} AND role = 'civil_servant'",
+        person_id,
+    )
+    return _typed(rows[0] if rows else None, CivilServantRow)
+
+
+class DepartmentRow(msgspec.Struct, frozen=True, kw_only=True):
+    agency_code: str
+    department: str
+    members: int
+
+
+async def departments(agencies: Sequence[str] | None) -> list[DepartmentRow]:
+    """The departments civil servants' grants name, per agency, with their member counts."""
+    rows = await RoleGrant.raw(
+        "SELECT agency AS agency_code, department, count(*) AS members FROM role_grants"
+        " WHERE role = 'civil_servant' AND agency IS NOT NULL AND department IS NOT NULL"
+        " AND ({}::text[] IS NULL OR agency = ANY({}::text[]))"
+        " GROUP BY agency, department ORDER BY agency, department",
+        *([list(agencies)] * 2 if agencies is not None else [None, None]),
+    )
+    return [msgspec.convert(row, DepartmentRow) for row in rows]
+
+
+async def managed_agencies(person_id: uuid.UUID) -> list[str]:
+    rows = await RoleGrant.raw(
+        "SELECT agency FROM role_grants WHERE person = {} AND role = 'civil_servant'"
+        " AND manager AND agency IS NOT NULL",
+        person_id,
+    )
+    return [row["agency"] for row in rows]

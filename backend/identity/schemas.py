@@ -52,6 +52,10 @@ class RoleInfo(msgspec.Struct, kw_only=True):
     police_unit: Membership | None = None
     communes: list[str] = []
     granted_at: datetime | None = None
+    department: str | None = None
+    """A civil servant's department in their agency."""
+    manager: bool = False
+    """A civil servant who manages their agency (sees its training reports)."""
 
 
 class Me(msgspec.Struct, kw_only=True):
@@ -89,6 +93,10 @@ class GrantRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     agency: UnitCode | None = None
     police_unit: UnitCode | None = None
     communes: list[CommuneCode] = []
+    department: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+    """Civil servants: their department in the agency (ignored for other roles)."""
+    manager: bool = False
+    """Civil servants: they manage their agency (see its training reports)."""
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
 
 
@@ -113,3 +121,11 @@ class PoliceUnit(msgspec.Struct, kw_only=True):
 
 class Jwks(msgspec.Struct):
     keys: list[dict[str, str]]
+
+
+class Department(msgspec.Struct, kw_only=True):
+    """A department of an agency, as civil servants' grants name it."""
+
+    agency_code: str
+    department: str
+    members: int

@@ -8,7 +8,8 @@ The logic lives in modules by what it does; this module is their table of conten
 - `identity.sessions` — who is calling (bearer token or web session), CSRF, sign-out and the
   provider's back-channel logout;
 - `identity.people` — the signed-in person, people, roles, agencies and police units;
-- `identity.directory` — who holds a role where (audiences of other domains);
+- `identity.directory` — who holds a role where (audiences of other domains; the members,
+  departments and managers of mandatory training);
 - `identity.purge` — sign-in state nobody can use any more.
 
 Our access-token signing keys are `identity.keys`; the provider is `identity.oidc`.
@@ -17,11 +18,16 @@ Our access-token signing keys are `identity.keys`; the provider is `identity.oid
 from __future__ import annotations
 
 from backend.identity.directory import (
+    CivilServant,
     IdentityRecord,
     Member,
+    civil_servant_members,
+    civil_servant_of,
     count_members_by_agency,
     count_persons,
     identities_by_personal_id,
+    list_departments,
+    managed_agencies,
     members_with_role,
     names_of,
     person_ids_by_personal_id,
@@ -75,6 +81,7 @@ __all__ = [
     "LOGIN_FLOW_MINUTES",
     "SESSION_COOKIE",
     "SYNTHETIC_PREFIX",
+    "CivilServant",
     "IdentityRecord",
     "Member",
     "MobileHandoff",
@@ -88,6 +95,8 @@ __all__ = [
     "check_csrf",
     "check_provider_answers",
     "check_secret_opens_signing_key",
+    "civil_servant_members",
+    "civil_servant_of",
     "consume_login_flow",
     "cookie_is_secure",
     "count_members_by_agency",
@@ -112,7 +121,9 @@ __all__ = [
     "get_person_roles",
     "identities_by_personal_id",
     "list_agencies",
+    "list_departments",
     "list_police_units",
+    "managed_agencies",
     "members_with_role",
     "names_of",
     "person_ids_by_personal_id",

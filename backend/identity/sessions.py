@@ -94,6 +94,9 @@ def _principal(
         agencies=frozenset(row.agencies) if Role.CIVIL_SERVANT in roles else frozenset(),
         police_units=frozenset(row.police_units) if roles & _POLICE else frozenset(),
         communes=frozenset(row.communes),
+        managed_agencies=(
+            frozenset(row.managed_agencies) if Role.CIVIL_SERVANT in roles else frozenset()
+        ),
         via="session" if via == "session" else "bearer",
         session_id=session_id,
         family_id=family_id,

@@ -2,6 +2,7 @@ from piccolo.columns import (
     JSONB,
     UUID,
     Array,
+    Boolean,
     Bytea,
     Date,
     ForeignKey,
@@ -51,7 +52,9 @@ class PoliceUnit(Table, tablename="police_units"):
 
 class RoleGrant(Table, tablename="role_grants"):
     """One role of one person (unique per person and role), with its membership: the agency
-    of a civil servant, the police unit of an officer, the communes of a welfare officer."""
+    of a civil servant, the police unit of an officer, the communes of a welfare officer.
+    A civil servant's grant may also name their `department` in the agency and carry the
+    `manager` flag (they see their agency's training reports); other grants never do."""
 
     id = Serial(primary_key=True)
     person = ForeignKey(references=Person, on_delete=OnDelete.cascade, index=True)
@@ -61,6 +64,8 @@ class RoleGrant(Table, tablename="role_grants"):
     communes = Array(base_column=Varchar(length=5))
     granted_by = UUID(null=True, default=None)
     granted_at = Timestamptz()
+    department = Varchar(length=120, null=True, default=None)
+    manager = Boolean(default=False)
 
 
 class SigningKey(Table, tablename="signing_keys"):
