@@ -216,7 +216,13 @@ async def _seed(settings: Settings, *, only_first_time: bool) -> None:
 
 
 async def _seed_load(
-    settings: Settings, *, citizens: int, civil_servants: int, agencies: int, devices: int
+    settings: Settings,
+    *,
+    citizens: int,
+    civil_servants: int,
+    agencies: int,
+    devices: int,
+    mooc_learners: int = 0,
 ) -> None:
     from backend.identity.service import do_load_synthetic_people
     from notifications.synthetic.service import do_load_synthetic_devices
@@ -226,6 +232,13 @@ async def _seed_load(
         citizens, civil_servants=civil_servants, agencies=agencies, echo=click.echo
     )
     await do_load_synthetic_devices(settings, citizens, devices, echo=click.echo)
+    if mooc_learners:
+        from backend.identity.synthetic import synthetic_agencies
+        from seed.mooc_load import do_load_mooc_learners
+
+        await do_load_mooc_learners(
+            mooc_learners, agencies=synthetic_agencies(agencies), echo=click.echo
+        )
 
 
 @main.command()
@@ -255,6 +268,15 @@ async def _seed_load(
     default=0,
     help="Of the synthetic people, this many have a registered device (topics synced).",
 )
+@click.option(
+    "--mooc-learners",
+    type=click.IntRange(min=0),
+    default=0,
+    help="MOOC benchmark data: 20 published courses (BENCH-01…) and this many synthetic civil"
+    " servants learning in them (3 enrolments each, one mandatory; progress, quiz attempts,"
+    " certificates), written with COPY (bench/mooc.py). Raises --citizens and"
+    " --civil-servants to this number when they are lower.",
+)
 @click.option("--no-demo", is_flag=True, help="Only the synthetic data, not the demo data.")
 def seed(
     data_dir: Path | None,
@@ -262,11 +284,14 @@ def seed(
     civil_servants: int,
     agencies: int,
     devices: int,
+    mooc_learners: int,
     no_demo: bool,
 ) -> None:
     """Load the demo data (idempotent: running it again changes nothing). Its role grants
     are audited, so CTN_SECRET_KEY is needed. With --citizens (and --civil-servants,
-    --devices), large synthetic data for benchmarks, also idempotent."""
+    --devices, --mooc-learners), large synthetic data for benchmarks, also idempotent."""
+    citizens = max(citizens, mooc_learners)
+    civil_servants = max(civil_servants, mooc_learners)
     with _database(data_dir) as settings:
         _require_secret_opens_keys(settings)
         if not no_demo:
@@ -280,6 +305,7 @@ def seed(
                     civil_servants=civil_servants,
                     agencies=agencies,
                     devices=devices,
+                    mooc_learners=mooc_learners,
                 )
             )
             click.echo("✔ synthetic data loaded")
