@@ -20,7 +20,13 @@ from datetime import datetime
 from mooc import progress_repository as repository
 from mooc.certificates import do_issue_certificate
 
-__all__ = ["EnrolmentState", "do_complete_lesson", "do_touch", "refresh_enrolment"]
+__all__ = [
+    "EnrolmentState",
+    "do_complete_lesson",
+    "do_complete_lesson_with_state",
+    "do_touch",
+    "refresh_enrolment",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +49,20 @@ async def do_complete_lesson(
     """Set the lesson's `completed_at` once (inserting the progress row if missing), then
     refresh the enrolment (which may complete the course). True if this call completed the
     lesson; False if it was already complete (nothing changes) or the enrolment is gone."""
-    if await repository.lock_enrolment(enrolment_id) is None:
-        return False
-    completed = await repository.complete_lesson(enrolment_id, lesson_id, person_id, at)
-    if completed:
-        await refresh_enrolment(enrolment_id, at)
+    completed, _ = await do_complete_lesson_with_state(enrolment_id, lesson_id, person_id, at)
     return completed
+
+
+async def do_complete_lesson_with_state(
+    enrolment_id: uuid.UUID, lesson_id: uuid.UUID, person_id: uuid.UUID, at: datetime
+) -> tuple[bool, EnrolmentState | None]:
+    """`do_complete_lesson`, also answering the enrolment's state after it (None when this
+    call completed nothing)."""
+    if await repository.lock_enrolment(enrolment_id) is None:
+        return False, None
+    if not await repository.complete_lesson(enrolment_id, lesson_id, person_id, at):
+        return False, None
+    return True, await refresh_enrolment(enrolment_id, at)
 
 
 async def refresh_enrolment(enrolment_id: uuid.UUID, at: datetime) -> EnrolmentState | None:

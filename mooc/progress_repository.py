@@ -315,3 +315,11 @@ async def lesson_progress(enrolment_id: uuid.UUID, lesson_id: uuid.UUID) -> Prog
         completed_at=row["completed_at"],
         watched=_ranges(row["watched"]),
     )
+
+
+async def enrolment_summary(enrolment_id: uuid.UUID) -> tuple[int, datetime | None]:
+    """(progress_percent, completed_at) of the enrolment."""
+    row = await sql.fetchrow(
+        "SELECT progress_percent, completed_at FROM mooc_enrolments WHERE id = $1", enrolment_id
+    )
+    return (0, None) if row is None else (row["progress_percent"], row["completed_at"])
