@@ -23,6 +23,8 @@ from content.errors import MediaProcessingFailed, MediaTranscodeFailed
 from content.policy import Kind
 from content.repository import AssetDetails, StoredRendition
 from content.video import (
+    AUDIO_ONLY_KBPS,
+    AUDIO_ONLY_NAME,
     Probe,
     Rung,
     audio_args,
@@ -154,8 +156,13 @@ async def _transcode_video(
     for rung, path in mp4s:
         outputs[rung.name] = await probe(path)
         check_complete(source_probe, outputs[rung.name])
+    audio_only = mp4_dir / f"{AUDIO_ONLY_NAME}.m4a" if source_probe.audio else None
+    audio_probe = None
+    if audio_only is not None:
+        audio_probe = await probe(audio_only)
+        check_complete(source_probe, audio_probe)
     hls_dir = work / "hls"
-    await run_ffmpeg(hls_args(settings, mp4s, hls_dir))
+    await run_ffmpeg(hls_args(settings, mp4s, hls_dir, audio_only))
     top_rung, top_mp4 = mp4s[-1]
     poster_at = min(1.0, (duration or 0) / 2)
     await run_ffmpeg(poster_args(settings, top_mp4, poster_at, work / "poster.jpg"))
@@ -180,7 +187,18 @@ async def _transcode_video(
         files.append((f"mp4/{rung.name}.mp4", item))
         for segment in sorted((hls_dir / rung.name).iterdir()):
             files.append((f"hls/{rung.name}/{segment.name}", None))
-    (hls_dir / "master.m3u8").write_text(master_playlist(variants))
+    audio_bandwidth = None
+    if audio_only is not None and audio_probe is not None:
+        size = audio_only.stat().st_size
+        audio_bandwidth = max(
+            int(size * 8 / max(audio_probe.duration or 1.0, 0.1) * 1.1), AUDIO_ONLY_KBPS * 1000
+        )
+        item = {"name": AUDIO_ONLY_NAME, "mime": "audio/mp4", "bitrate": audio_bandwidth}
+        renditions.append(item)
+        files.append((f"mp4/{AUDIO_ONLY_NAME}.m4a", item))
+        for segment in sorted((hls_dir / AUDIO_ONLY_NAME).iterdir()):
+            files.append((f"hls/{AUDIO_ONLY_NAME}/{segment.name}", None))
+    (hls_dir / "master.m3u8").write_text(master_playlist(variants, audio_bandwidth))
     hls_item: dict[str, Any] = {"name": "hls", "mime": "application/vnd.apple.mpegurl"}
     renditions.insert(0, hls_item)
     files.append(("hls/master.m3u8", hls_item))

@@ -5,6 +5,12 @@ ladder (no upscaling), with a keyframe every two seconds; each MP4 plays in any 
 HLS renditions are then cut from those MP4s without re-encoding, a master playlist lists
 them, and a poster frame is taken from the largest one. Commands are built by ffmpeg-python.
 
+The ladder starts low for learners on weak rural mobile links: 240p at about 360 kbit/s first,
+and, for a source with sound, an audio-only rendition (AAC-LC, 48 kbit/s mono, encoded in the
+same run) that the master playlist lists as a variant of its own (`CODECS="mp4a.40.2"`, a
+bandwidth of about 55 kbit/s), so a lesson can still be followed on a 2G-class link; it is
+also kept as an `audio.m4a` a browser plays directly.
+
 The ffmpeg binary is `CTN_FFMPEG`, else `ffmpeg` on PATH, else the one shipped inside the
 imageio-ffmpeg wheel, so a fresh machine needs no system package.
 """
@@ -114,10 +120,17 @@ class Rung:
 
 
 LADDER = (
+    Rung("240p", 240, 360, 64),
     Rung("360p", 360, 800, 96),
     Rung("720p", 720, 2800, 128),
     Rung("1080p", 1080, 5000, 160),
 )
+
+
+AUDIO_ONLY_KBPS = 48
+"""The audio-only rendition: AAC-LC, mono (speech), for 2G-class links."""
+AUDIO_ONLY_NAME = "audio"
+AUDIO_ONLY_CODECS = "mp4a.40.2"
 
 
 def ladder_for(probe: Probe) -> list[Rung]:
@@ -158,7 +171,8 @@ def _aac(kbps: int) -> dict[str, Any]:
 def encode_args(
     settings: Settings, source: Path, probe: Probe, rungs: list[Rung], out_dir: Path
 ) -> list[str]:
-    """One ffmpeg run: the source decoded once, scaled per rung, one MP4 per rung."""
+    """One ffmpeg run: the source decoded once, scaled per rung, one MP4 per rung, and the
+    audio-only rendition (`audio.m4a`) when the source has sound."""
     source_input = ffmpeg.input(str(source))
     video = source_input.video
     branches = (
@@ -174,17 +188,41 @@ def encode_args(
         if settings.ffmpeg_threads:
             options["threads"] = settings.ffmpeg_threads
         outputs.append(ffmpeg.output(*streams, str(out_dir / f"{rung.name}.mp4"), **options))
+    if probe.audio:
+        outputs.append(
+            ffmpeg.output(
+                source_input.audio,
+                str(out_dir / f"{AUDIO_ONLY_NAME}.m4a"),
+                **{"c:a": "aac", "b:a": f"{AUDIO_ONLY_KBPS}k", "ac": 1},
+                movflags="+faststart",
+            )
+        )
     return _compile(settings, ffmpeg.merge_outputs(*outputs))
 
 
-def hls_args(settings: Settings, mp4s: list[tuple[Rung, Path]], out_dir: Path) -> list[str]:
-    """HLS renditions cut from the MP4s without re-encoding (keyframes are already aligned)."""
+def hls_args(
+    settings: Settings,
+    mp4s: list[tuple[Rung, Path]],
+    out_dir: Path,
+    audio_only: Path | None = None,
+) -> list[str]:
+    """HLS renditions cut from the MP4s without re-encoding (keyframes are already aligned),
+    and from the audio-only rendition into `audio/` when there is one."""
     outputs = []
-    for rung, mp4 in mp4s:
-        target = out_dir / rung.name
+    sources: list[tuple[str, Path]] = [(rung.name, mp4) for rung, mp4 in mp4s]
+    if audio_only is not None:
+        sources.append((AUDIO_ONLY_NAME, audio_only))
+    for name, mp4 in sources:
+        target = out_dir / name
         target.mkdir(parents=True, exist_ok=True)
+        source = ffmpeg.input(str(mp4))
+        # Each output maps its own input's streams explicitly: left to ffmpeg's default
+        # selection, an output takes the best video of *all* the inputs (every rung became
+        # the largest one), and ffmpeg-python writes no `-map` for the first input.
+        streams = [source["a"]] if name == AUDIO_ONLY_NAME else [source["v"], source["a?"]]
         outputs.append(
-            ffmpeg.input(str(mp4)).output(
+            ffmpeg.output(
+                *streams,
                 str(target / "index.m3u8"),
                 c="copy",
                 f="hls",
@@ -214,12 +252,20 @@ def _compile(settings: Settings, stream: Any) -> list[str]:
     return args
 
 
-def master_playlist(variants: list[tuple[Rung, int, int, int]]) -> str:
-    """The HLS master playlist: (rung, bandwidth in bit/s, width, height) per variant."""
+def master_playlist(
+    variants: list[tuple[Rung, int, int, int]], audio_only_bandwidth: int | None = None
+) -> str:
+    """The HLS master playlist: (rung, bandwidth in bit/s, width, height) per variant, lowest
+    first, then the audio-only variant (its codec named, no resolution) when there is one."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for rung, bandwidth, width, height in variants:
+    for rung, bandwidth, width, height in sorted(variants, key=lambda v: (v[3], v[1])):
         lines.append(f"#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},RESOLUTION={width}x{height}")
         lines.append(f"{rung.name}/index.m3u8")
+    if audio_only_bandwidth is not None:
+        lines.append(
+            f'#EXT-X-STREAM-INF:BANDWIDTH={audio_only_bandwidth},CODECS="{AUDIO_ONLY_CODECS}"'
+        )
+        lines.append(f"{AUDIO_ONLY_NAME}/index.m3u8")
     return "\n".join(lines) + "\n"
 
 

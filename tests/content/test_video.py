@@ -63,13 +63,17 @@ async def test_a_video_becomes_hls_and_mp4_renditions_that_play(
     assert asset.duration_seconds == pytest.approx(2.0, abs=0.2)
     assert (asset.width, asset.height) == (1280, 720)
     names = [r.name for r in asset.renditions]
-    assert names == ["hls", "mp4_360p", "mp4_720p", "poster"]
+    assert names == ["hls", "mp4_240p", "mp4_360p", "mp4_720p", "audio", "poster"]
 
     row = await repository.get(asset_id)
     assert row is not None
     store = build_storage(settings)
     by_name = {r.name: r for r in row.renditions}
-    for name, size in (("mp4_360p", (640, 360)), ("mp4_720p", (1280, 720))):
+    for name, size in (
+        ("mp4_240p", (426, 240)),
+        ("mp4_360p", (640, 360)),
+        ("mp4_720p", (1280, 720)),
+    ):
         async with store.local_copy(by_name[name].key) as mp4:
             streams = probe_streams(mp4)
             assert streams["video"] == ("h264", *size)
@@ -97,6 +101,32 @@ async def test_a_video_becomes_hls_and_mp4_renditions_that_play(
         assert streams["video"] == ("h264", 1280, 720)
         assert streams["frames"] >= 45
 
+    # Weak links: the ladder starts at 240p and an audio-only variant (AAC, no video) is
+    # listed with its codec, at a bandwidth a 2G-class link carries.
+    variants = [line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
+    assert "RESOLUTION=426x240" in variants[0]
+    assert master.splitlines()[master.splitlines().index(variants[0]) + 1] == "240p/index.m3u8"
+    audio_variant = variants[-1]
+    assert 'CODECS="mp4a.40.2"' in audio_variant and "RESOLUTION" not in audio_variant
+    assert int(audio_variant.split("BANDWIDTH=")[1].split(",")[0]) < 80_000
+    assert "audio/index.m3u8" in master.splitlines()
+    audio_variant_playlist = (await client.get(f"{base}/audio/index.m3u8")).text
+    audio_segments = [
+        line for line in audio_variant_playlist.splitlines() if line and not line.startswith("#")
+    ]
+    assert audio_segments
+    async with store.local_copy(by_name["hls"].key) as master_path:
+        audio_streams = probe_streams(master_path.parent / "audio" / audio_segments[0])
+        assert audio_streams["video"] is None and audio_streams["audio"] == "aac"
+        low = probe_streams(master_path.parent / "240p" / "index.m3u8")
+        assert low["video"] == ("h264", 426, 240) and low["audio"] == "aac"
+    async with store.local_copy(by_name["audio"].key) as m4a:
+        audio_only = probe_streams(m4a)
+        assert audio_only["video"] is None and audio_only["audio"] == "aac"
+        assert audio_only["duration"] == pytest.approx(2.0, abs=0.2)
+        assert m4a.stat().st_size * 8 / 2.0 < 80_000  # about 48 kbit/s
+    assert by_name["audio"].mime == "audio/mp4"
+
     poster = next(r for r in asset.renditions if r.name == "poster")
     response = await client.get(poster.url)
     assert response.headers["content-type"] == "image/jpeg"
@@ -111,6 +141,20 @@ async def test_a_small_video_is_not_upscaled(db: None, settings: Any, tmp_path: 
     asset = await service.get_asset(settings, asset_id)
     mp4s = [r for r in asset.renditions if r.mime == "video/mp4"]
     assert [(r.width, r.height) for r in mp4s] == [(320, 240)]
+    assert "audio" not in [r.name for r in asset.renditions]  # no sound, no audio-only variant
+
+
+async def test_a_source_below_the_lowest_rung_gets_one_rendition_at_its_own_size(
+    db: None, settings: Any, tmp_path: Path
+) -> None:
+    asset_id = await upload(
+        settings, make_video(tmp_path / "t.mp4", size="176x144"), Purpose.REPORT_VIDEO
+    )
+    assert await run_processing(asset_id) == "ready"
+    asset = await service.get_asset(settings, asset_id)
+    mp4s = [r for r in asset.renditions if r.mime == "video/mp4"]
+    assert [(r.name, r.width, r.height) for r in mp4s] == [("mp4_144p", 176, 144)]
+    assert "audio" in [r.name for r in asset.renditions]
 
 
 async def test_a_corrupt_video_ends_failed_with_a_reason(

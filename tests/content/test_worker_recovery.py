@@ -150,7 +150,7 @@ async def test_a_worker_killed_mid_transcode_is_replaced_and_the_video_ends_read
     assert killed_at < 100
     assert "stalled media jobs requeued" in (tmp_path / "logs" / "second.log").read_text()
     names = [r["name"] for r in asset["renditions"]]
-    assert names == ["hls", "mp4_360p", "mp4_720p", "poster"]
+    assert names == ["hls", "mp4_240p", "mp4_360p", "mp4_720p", "audio", "poster"]
 
     # The outputs play: the 720p MP4 decodes whole, and the HLS playlists and segments are
     # served through the signed URL.
