@@ -194,6 +194,25 @@ register(
         body_en='The course "{course}" is to be completed by {deadline}.',
     )
 )
+# mandatory training (mooc assignments part): overdue reminders, a due date moved
+register(
+    Template(
+        "courses.overdue",
+        title_vi="Khóa học bắt buộc đã quá hạn",
+        body_vi='Khóa học "{course}" đã quá hạn hoàn thành (hạn {deadline}). Hãy hoàn thành sớm.',
+        title_en="A mandatory course is overdue",
+        body_en='The course "{course}" was due on {deadline}. Please complete it soon.',
+    )
+)
+register(
+    Template(
+        "courses.due_changed",
+        title_vi="Hạn hoàn thành khóa học đã thay đổi",
+        body_vi='Khóa học "{course}" nay cần hoàn thành trước ngày {deadline}.',
+        title_en="A course deadline changed",
+        body_en='The course "{course}" is now to be completed by {deadline}.',
+    )
+)
 register(
     Template(
         "courses.certificate_issued",
