@@ -31,6 +31,7 @@ from mooc.course_errors import (
     CourseEditedConcurrently,
     CoverInvalid,
     EnrolmentMandatory,
+    EnrolmentNotFound,
     LessonAttachmentInvalid,
     LessonInvalid,
     LessonVideoInvalid,
@@ -150,7 +151,7 @@ class LearnerController(Controller):
     @delete(
         "/courses/{course_id:uuid}/enrolment",
         status_code=HTTP_200_OK,
-        opt=access(SIGNED_IN, problems=(NotEnrolled, EnrolmentMandatory)),
+        opt=access(SIGNED_IN, problems=(EnrolmentNotFound, EnrolmentMandatory)),
     )
     async def unenrol(self, request: AnyRequest, course_id: FromPath[uuid.UUID]) -> Enrolment:
         """Leave the course (progress kept); mandatory training cannot be left."""

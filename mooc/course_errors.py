@@ -113,6 +113,12 @@ class PrerequisiteMissing(Conflict):
     message_en = "Complete the prerequisite courses before enrolling."
 
 
+class EnrolmentNotFound(NotFound):
+    code = "mooc_enrolment_not_found"
+    message_vi = "Bạn chưa ghi danh khoá học này."
+    message_en = "You are not enrolled in this course."
+
+
 class EnrolmentMandatory(Conflict):
     code = "mooc_enrolment_mandatory"
     message_vi = "Đây là khoá học bắt buộc được giao cho bạn: không thể rời khoá học."

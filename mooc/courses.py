@@ -53,6 +53,7 @@ from mooc.course_errors import (
     CourseEditedConcurrently,
     CoverInvalid,
     EnrolmentMandatory,
+    EnrolmentNotFound,
     LessonAttachmentInvalid,
     LessonInvalid,
     LessonVideoInvalid,
@@ -97,7 +98,7 @@ from mooc.course_schemas import (
     VideoLesson,
     VideoRendition,
 )
-from mooc.errors import CourseClosed, CourseNotFound, LessonNotFound, NotEnrolled
+from mooc.errors import CourseClosed, CourseNotFound, LessonNotFound
 
 log = logging.getLogger(__name__)
 
@@ -1223,10 +1224,11 @@ async def do_unenrol(
     person_id: uuid.UUID, course_id: uuid.UUID, *, at: datetime | None = None
 ) -> Enrolment:
     """Leave a course (progress kept; enrolling again reactivates it). Mandatory training
-    cannot be left (`EnrolmentMandatory`); a completed course stays completed. Idempotent."""
+    cannot be left (`EnrolmentMandatory`); a completed course stays completed; never enrolled:
+    `EnrolmentNotFound`. Idempotent."""
     existing = await repo.enrolment_of(person_id, course_id)
     if existing is None:
-        raise NotEnrolled()
+        raise EnrolmentNotFound()
     if existing["assignment_id"] is not None and existing["status"] != "completed":
         raise EnrolmentMandatory()
     if existing["status"] != "active":

@@ -131,7 +131,7 @@ async def test_enrolling_is_idempotent_and_leaving_keeps_progress_for_coming_bac
     assert back["id"] == first["id"] and back["status"] == "active"
     stranger = await person(Role.CIVIL_SERVANT)
     response = await client.delete(enrolment_url(course), headers=stranger.headers)
-    assert response.status_code == 403 and response.json()["code"] == "mooc_not_enrolled"
+    assert response.status_code == 404 and response.json()["code"] == "mooc_enrolment_not_found"
 
 
 async def test_mandatory_training_cannot_be_left(client: httpx.AsyncClient) -> None:
