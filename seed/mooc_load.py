@@ -698,7 +698,11 @@ class _Enrolment:
         agency: str,
         mandatory: tuple[uuid.UUID, datetime] | None,
         learner_name: str,
+        *,
+        may_leave: bool,
     ) -> None:
+        """Learn as far as `state` says, then the enrolment's row (a voluntary course not
+        completed is sometimes left when `may_leave`)."""
         self.learn(state)
         required = self.course.required
         done = sum(1 for lesson in required if lesson.id in self.done)
@@ -709,7 +713,7 @@ class _Enrolment:
             for lesson in required
             if lesson.kind == "quiz" and lesson.id in self.best
         ]
-        unenrolled = mandatory is None and not complete and self.rng.random() < 0.03
+        unenrolled = may_leave and mandatory is None and not complete and self.rng.random() < 0.03
         self.rows.enrolments.append(
             (
                 self.id,
@@ -767,10 +771,12 @@ def learner_rows(
     ]
     if all(state == "completed" for state in states):
         states[-1] = "in_progress"
+    # This one stays active and not completed: its final quiz is still to pass.
+    keep = next(n for n, state in enumerate(states) if state != "completed")
     name = f"Học viên thử tải {person_id.hex[:8].upper()}"
     for n, (course, state) in enumerate(zip(chosen, states, strict=True)):
         _Enrolment(rng, rows, person_id, course, now).write(
-            state, agency, (assignment_id, due) if n == 0 else None, name
+            state, agency, (assignment_id, due) if n == 0 else None, name, may_leave=n != keep
         )
 
 
