@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from backend.access import STAFF_ROLES, Principal, Role, caller, roles
@@ -232,10 +232,19 @@ class QuizPages(Controller):
     # --- the question bank ---
 
     @get("/courses/lessons/{lesson_id:uuid}/questions", opt=access(ADMIN))
-    async def bank_page(self, request: AnyRequest, lesson_id: FromPath[uuid.UUID]) -> Template:
-        """`quiz.question_bank`: the questions with their answers; forms when a draft."""
+    async def bank_page(
+        self,
+        request: AnyRequest,
+        lesson_id: FromPath[uuid.UUID],
+        saved: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        deleted: Annotated[bool, QueryParameter()] = False,
+    ) -> Template:
+        """`quiz.question_bank`: the questions with their answers; forms when a draft. After
+        a form, the question `saved` (or the deletion) is confirmed at the top."""
         bank = await quiz.question_bank(lesson_id)
-        return render(request, "mooc/quiz_bank.html", bank=bank, **_labels())
+        return render(
+            request, "mooc/quiz_bank.html", bank=bank, saved=saved, deleted=deleted, **_labels()
+        )
 
     @post("/courses/lessons/{lesson_id:uuid}/questions", opt=access(ADMIN))
     async def add_question(
@@ -245,7 +254,7 @@ class QuizPages(Controller):
         values = _with_ids(_question_from(await request.form()))
         question = await quiz.do_create_question(lesson_id, _convert(values, QuestionIn))
         return redirect(
-            request, f"/console/courses/lessons/{lesson_id}/questions#question-{question.id}"
+            request, f"/console/courses/lessons/{lesson_id}/questions?saved={question.id}"
         )
 
     @post(
@@ -267,7 +276,7 @@ class QuizPages(Controller):
         values.setdefault("options", [])
         await quiz.do_update_question(question_id, _convert(values, QuestionUpdate))
         return redirect(
-            request, f"/console/courses/lessons/{lesson_id}/questions#question-{question_id}"
+            request, f"/console/courses/lessons/{lesson_id}/questions?saved={question_id}"
         )
 
     @post(
@@ -282,7 +291,7 @@ class QuizPages(Controller):
     ) -> Response[Any]:
         """`quiz.do_delete_question`."""
         await quiz.do_delete_question(question_id)
-        return redirect(request, f"/console/courses/lessons/{lesson_id}/questions")
+        return redirect(request, f"/console/courses/lessons/{lesson_id}/questions?deleted=true")
 
 
 PAGES: list[Any] = [QuizPages]

@@ -149,7 +149,7 @@ async def test_the_question_bank_pages(client: httpx.AsyncClient) -> None:
         ],
     )
     assert added.status_code == 204, added.text
-    question_id = re.search(r"#question-([0-9a-f-]{36})", added.headers["HX-Redirect"]).group(1)  # type: ignore[union-attr]  # asserted by the test
+    question_id = re.search(r"\?saved=([0-9a-f-]{36})", added.headers["HX-Redirect"]).group(1)  # type: ignore[union-attr]  # asserted by the test
     bank = (
         await client.get(f"/api/v1/admin/lessons/{draft.lesson_id}/questions", headers=admin)
     ).json()
