@@ -20,19 +20,19 @@ text: the text typed; null clears the answer."""
 
 
 class QuizSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """A quiz lesson's settings (`mooc_lessons.quiz`, written by the courses part). A value
-    missing from the lesson takes the default here."""
+    """A quiz lesson's settings (`mooc_lessons.quiz`, written and bounded by the courses part;
+    a value missing from the lesson takes the same default as there)."""
 
-    draw: int = 0
+    draw: int = 10
     """Questions drawn per attempt (0, or more than the bank holds: all of them)."""
     time_limit_seconds: int = 0
     """0: no time limit."""
-    max_attempts: int = 0
+    max_attempts: int = 3
     """0: unlimited."""
-    pass_percent: float = 80
+    pass_percent: float = 70
     show_answers: ShowAnswers = "after_submit"
     """Whether the review shows the correct answers and explanations: never, after any
-    graded attempt, or only once the learner has passed the quiz."""
+    graded attempt, or only once the learner has passed this quiz."""
 
 
 # --- question bank (course admins) -------------------------------------------------------------

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 
 from backend.access import Role
+from mooc.quiz import settings_of
+from mooc.quiz_schemas import QuizSettings
 from tests.mooc.factories import LessonSpec, make_course
 from tests.mooc.quiz_fixtures import quiz_course
 from tests.support.auth import auth_headers
@@ -163,3 +165,11 @@ async def test_a_published_bank_is_frozen_and_learners_cannot_author(
     video = await make_course(LessonSpec(), status="draft")
     not_quiz = await client.get(f"{API}/lessons/{video.lesson_ids[0]}/questions", headers=admin)
     assert not_quiz.status_code == 409 and not_quiz.json()["code"] == "mooc_lesson_not_quiz"
+
+
+def test_quiz_settings_missing_or_unreadable_take_the_courses_defaults() -> None:
+    assert settings_of({}) == QuizSettings(
+        draw=10, time_limit_seconds=0, max_attempts=3, pass_percent=70, show_answers="after_submit"
+    )
+    odd = settings_of({"draw": "mười", "max_attempts": 2, "show_answers": "sometimes"})
+    assert (odd.draw, odd.max_attempts, odd.show_answers) == (10, 2, "after_submit")
