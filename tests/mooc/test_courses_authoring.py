@@ -462,3 +462,44 @@ async def test_captions_are_webvtt_and_a_video_lesson_serves_them(
     assert vtt.status_code == 200
     assert vtt.headers["content-type"].startswith("text/vtt")
     assert "Xin chào các bạn" in vtt.text
+
+
+async def test_two_authors_editing_a_published_course_at_once_make_one_draft(
+    committed: None, settings: Any
+) -> None:
+    """Each edit takes the course's row lock: the second waits for the first's draft and
+    edits it, instead of copying the published version a second time."""
+    import asyncio
+
+    from backend.access import Principal
+    from backend.db import unit_of_work
+    from mooc import courses
+    from mooc.course_schemas import CourseUpdate
+    from tests.mooc.factories import LessonSpec, make_course
+
+    async with unit_of_work():
+        made = await make_course(LessonSpec(kind="reading", duration_ms=None))
+    actor = Principal(id=uuid.uuid4(), roles=frozenset({"course_admin"}))
+
+    async def edit(title: str) -> None:
+        async with unit_of_work():
+            await courses.do_update_course(
+                settings, actor, made.course_id, CourseUpdate(title=title)
+            )
+            await asyncio.sleep(0.2)  # hold the lock a while: the other edit must wait
+
+    await asyncio.gather(edit("Sửa A"), edit("Sửa B"))
+    async with unit_of_work():
+        drafts = await sql.fetch(
+            "SELECT number, title FROM mooc_course_versions"
+            " WHERE course_id = $1 AND published_at IS NULL",
+            made.course_id,
+        )
+        assert len(drafts) == 1 and drafts[0]["number"] == 2
+        assert drafts[0]["title"] in ("Sửa A", "Sửa B")
+        lessons = await sql.fetchval(
+            "SELECT count(*) FROM mooc_lessons l JOIN mooc_course_versions v"
+            " ON v.id = l.version_id WHERE v.course_id = $1",
+            made.course_id,
+        )
+        assert lessons == 2  # version 1's lesson and its one copy
