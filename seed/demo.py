@@ -11,7 +11,7 @@ from backend.settings import Settings
 from backend.system.service import do_set_state, get_state
 
 SEED_KEY = "demo_seed"
-SEED_VERSION = 3
+SEED_VERSION = 4
 
 
 async def load_demo_data(
