@@ -198,3 +198,35 @@ async def test_a_learner_watches_a_video_lesson_to_completion_and_a_seek_does_no
         "SELECT status, completed_at FROM mooc_enrolments WHERE id = $1", second
     )
     assert enrolment["status"] == "active" and enrolment["completed_at"] is None
+
+
+async def test_a_reading_lesson_is_read_and_marked_done(browsing: Browsing) -> None:
+    async with unit_of_work():
+        course = await make_course(
+            LessonSpec(
+                kind="reading",
+                title="Quy chế sử dụng chữ ký số",
+                body_html="<h2>Phạm vi</h2><p>Quy chế áp dụng cho cán bộ, công chức.</p>",
+            ),
+            LessonSpec(kind="reading", title="Bài đọc thêm", required=False),
+            title="Văn bản điện tử",
+            reading_min_seconds=0,
+        )
+        enrolment = await enrol(await person(CIVIL_SERVANT), course)
+    lesson = course.lesson_ids[0]
+    page = await browsing.signed_in(CIVIL_SERVANT, to=f"/console/learn/lessons/{lesson}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Quy chế sử dụng chữ ký số")
+    await expect(page.get_by_role("heading", level=2, name="Phạm vi")).to_be_visible()
+    await check_a11y(page, "the reading lesson")
+    await page.get_by_role("button", name="Tôi đã đọc xong").click()
+    await expect(page.locator("[data-done-region]")).to_contain_text(
+        "Bạn đã hoàn thành bài học này."
+    )
+    await expect(page.get_by_role("button", name="Tôi đã đọc xong")).to_have_count(0)
+    await expect(page.get_by_role("link", name="Chứng chỉ của tôi")).to_be_visible()
+    await check_a11y(page, "the reading lesson, done")
+    row = await query("SELECT status FROM mooc_enrolments WHERE id = $1", enrolment)
+    assert row["status"] == "completed"
+    # The next lesson is one link away.
+    await page.get_by_role("link", name="Bài tiếp theo ›").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bài đọc thêm")
