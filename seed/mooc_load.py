@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 from backend.db import unit_of_work
 from backend.identity.service import members_with_role
 from mooc import sql
+from mooc.certificates import new_code
 
 NAMESPACE = uuid.UUID("6f4c2b7e-1d0a-4c55-9a43-3b8f1f0d5c21")
 CODE_PREFIX = "BENCH-"
@@ -741,7 +741,7 @@ class _Enrolment:
             self.rows.certificates.append(
                 (
                     bench_id("certificate", self.id),
-                    secrets.token_urlsafe(18),
+                    new_code(),
                     self.id,
                     self.person_id,
                     self.course.id,

@@ -9,6 +9,7 @@ from backend.cli import main
 from backend.identity.service import do_load_synthetic_people
 from backend.identity.synthetic import synthetic_agencies
 from mooc import sql
+from mooc.certificates import verify_certificate
 from seed.mooc_load import catalogue, do_load_mooc_learners
 
 LEARNERS = 120
@@ -115,6 +116,10 @@ async def test_the_learners_are_at_every_stage_and_their_counters_add_up(db: Non
         )
         == 0
     )
+    # Their codes verify on the public page's terms.
+    code = await sql.fetchval("SELECT code FROM mooc_certificates LIMIT 1")
+    verified = await verify_certificate(code)
+    assert verified.valid and verified.learner_name.startswith("Học viên thử tải")
     # Watched time is the union of the intervals; a completed video is ≥ 90 % watched, one
     # in progress below it; a completed quiz has a passed attempt.
     videos = await sql.fetch(
