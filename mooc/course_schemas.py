@@ -35,11 +35,12 @@ Position = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
 class QuizSettings(msgspec.Struct, frozen=True, kw_only=True):
     """A quiz lesson's settings (`mooc_lessons.quiz`)."""
 
-    draw: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
-    """Questions drawn at random from the bank for each attempt."""
+    draw: Annotated[int, msgspec.Meta(ge=0, le=100)] = 10
+    """Questions drawn at random from the bank for each attempt (0: the whole bank)."""
     time_limit_seconds: Annotated[int, msgspec.Meta(ge=0, le=4 * 3600)] = 0
     """0: no time limit."""
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 3
+    max_attempts: Annotated[int, msgspec.Meta(ge=0, le=50)] = 3
+    """0: no limit."""
     pass_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] = 70
     show_answers: ShowAnswers = "after_submit"
 
@@ -402,7 +403,8 @@ class ReadingLesson(msgspec.Struct, frozen=True, kw_only=True):
 class QuizLesson(msgspec.Struct, frozen=True, kw_only=True):
     settings: QuizSettings
     attempts_used: int
-    attempts_left: int
+    attempts_left: int | None
+    """None: no limit."""
     best_percent: float | None
     passed: bool
     open_attempt_id: uuid.UUID | None

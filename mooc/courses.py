@@ -803,7 +803,7 @@ async def _publish_problems(
             else:
                 durations[row["id"]] = round(asset.duration_seconds * 1000)
         elif row["kind"] == "quiz":
-            draw = _quiz_settings(row["quiz"]).draw
+            draw = max(1, _quiz_settings(row["quiz"]).draw)
             if row["question_count"] < draw:
                 problems.append(
                     PublishProblem(
@@ -1326,7 +1326,11 @@ async def open_lesson(settings: Settings, person_id: uuid.UUID, lesson_id: uuid.
         quiz = QuizLesson(
             settings=settings_of_quiz,
             attempts_used=used,
-            attempts_left=max(0, settings_of_quiz.max_attempts - used),
+            attempts_left=(
+                max(0, settings_of_quiz.max_attempts - used)
+                if settings_of_quiz.max_attempts
+                else None
+            ),
             best_percent=float(row["best"]) if row["best"] is not None else None,
             passed=bool(row["passed"]),
             open_attempt_id=row["open_id"],
