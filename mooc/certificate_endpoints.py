@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK
 
-from backend.access import PUBLIC, SIGNED_IN, Role, access, roles, signed_in
+from backend.access import PUBLIC, SIGNED_IN, Role, access, caller, roles, signed_in
 from backend.console.shell import render
 from mooc import certificates
 from mooc.certificate_pdf import certificate_pdf
@@ -104,6 +104,15 @@ class CertificateController(Controller):
         return RevocationOut(code=row.code, revoked_at=row.revoked_at, reason=data.reason.strip())
 
 
+def _public_headers(request: AnyRequest) -> dict[str, str]:
+    """Not indexed; kept a minute by caches when asked anonymously (a QR code scanned by many:
+    a revocation shows within that minute). A signed-in visitor's page (its menu) stays
+    private (the edge marks it so)."""
+    if caller(request) is None:
+        return {**PUBLIC_PAGE, "Cache-Control": "public, max-age=60"}
+    return PUBLIC_PAGE
+
+
 def _wants_json(request: AnyRequest) -> bool:
     """JSON unless HTML is asked for by name (browsers do; `*/*` gets JSON)."""
     return request.accept.best_match(["application/json", "text/html"]) != "text/html"
@@ -115,7 +124,6 @@ def _wants_json(request: AnyRequest) -> bool:
         PUBLIC,
         transaction="read",
         anonymous=True,
-        cache_control="public, max-age=60",
         problems=(CertificateNotFound,),
     ),
     tags=["mooc (certificates)"],
@@ -137,7 +145,7 @@ async def verify_certificate(
             request,
             "mooc/certificate_verify.html",
             status=404,
-            headers=PUBLIC_PAGE,
+            headers=_public_headers(request),
             found=None,
             code=code[:64],
         )
@@ -150,11 +158,11 @@ async def verify_certificate(
             valid=found.valid,
             revoked_at=found.revoked_at,
         )
-        return Response(verification, headers=PUBLIC_PAGE)
+        return Response(verification, headers=_public_headers(request))
     return render(
         request,
         "mooc/certificate_verify.html",
-        headers=PUBLIC_PAGE,
+        headers=_public_headers(request),
         found=found,
         code=found.code,
     )

@@ -106,6 +106,11 @@ async def test_the_public_page_shows_only_name_course_date_and_validity(
     assert set(body) == {"code", "learner_name", "course_title", "issued_at", "valid", "revoked_at"}
     assert body["learner_name"] == NAME and body["valid"] is True
     assert "accept" in as_json.headers["vary"].lower()
+    assert as_json.headers["cache-control"] == "public, max-age=60"
+    signed = await client.get(
+        f"/certificates/{code}", headers={"Accept": "text/html", **await bearer_for(person)}
+    )
+    assert signed.status_code == 200 and signed.headers["cache-control"].startswith("private")
 
 
 async def test_an_unknown_code_is_a_404_page_or_problem(client: httpx.AsyncClient) -> None:
