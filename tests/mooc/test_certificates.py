@@ -177,3 +177,37 @@ async def test_a_certificate_is_issued_once_per_enrolment(db: None) -> None:
     assert first.learner_name == NAME
     codes = {certificates.new_code() for _ in range(1000)}
     assert len(codes) == 1000
+
+
+def test_the_qr_code_drawn_is_segnos_matrix_of_the_verification_url() -> None:
+    """Every dark module of segno's QR code of the URL, and nothing else, is painted."""
+    import segno
+    from fpdf import FPDF
+
+    from mooc.certificate_pdf import _qr
+
+    url = "https://ctn.example/certificates/ABCDEFGHIJKLMNOPQRSTUVWX"
+    painted: set[tuple[int, int]] = set()
+    pdf = FPDF()
+    pdf.add_page()
+    module = 1.0
+    size = module * len(list(segno.make(url, error="m").matrix_iter(border=2)))
+    calls: list[tuple[float, float, float, float]] = []
+    original = pdf.rect
+
+    def record(x: float, y: float, w: float, h: float, style: str | None = None) -> None:
+        calls.append((x, y, w, h))
+        original(x, y, w, h, style=style)
+
+    pdf.rect = record  # type: ignore[method-assign,assignment]  # a spy on the drawing
+    _qr(pdf, url, 0, 0, size)
+    for x, y, w, _ in calls[1:]:  # the first is the white background
+        for column in range(round(x), round(x + w)):
+            painted.add((round(y), column))
+    expected = {
+        (r, c)
+        for r, row in enumerate(segno.make(url, error="m").matrix_iter(border=2))
+        for c, dark in enumerate(row)
+        if dark
+    }
+    assert painted == expected
