@@ -230,3 +230,15 @@ async def test_a_reading_lesson_is_read_and_marked_done(browsing: Browsing) -> N
     # The next lesson is one link away.
     await page.get_by_role("link", name="Bài tiếp theo ›").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Bài đọc thêm")
+
+    # Leaving a page sends its visible open time (fetch keepalive on pagehide).
+    async def open_time_recorded() -> bool:
+        found = await query(
+            "SELECT watched_ms FROM mooc_lesson_progress WHERE enrolment_id = $1"
+            " AND lesson_id = $2",
+            enrolment,
+            lesson,
+        )
+        return found is not None and found["watched_ms"] > 0
+
+    await wait_for(open_time_recorded, "the reading page's open time sent on leaving", timeout=10)
