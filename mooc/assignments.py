@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from backend.access import STAFF_ROLES, Principal
@@ -47,6 +47,9 @@ from notifications import service as notifications
 ZONE = ZoneInfo(repository.ZONE)
 SYNC_MINUTES = 5
 """How often members who joined later are enrolled (the periodic job's interval)."""
+SYNC_MARGIN = timedelta(minutes=15)
+"""Grants made this long before a sync are looked at again by the next one (a grant's
+transaction may commit after the sync read)."""
 WORKING_HOURS = (8, 17)
 """Reminders go out from 08:00 to 17:00, Monday to Friday, Asia/Ho_Chi_Minh."""
 HORIZON_DAYS = 60
@@ -228,14 +231,18 @@ async def do_create_assignment(
     return _assignment(row, counts.get(assignment_id), newly_enrolled=enrolled)
 
 
-async def _enrol_members(row: AssignmentRow, now: datetime) -> int:
-    """Enrol the assignment's present members (one identity query, one upsert), notify the
-    newly assigned who have not completed the course in one call, and mark the reminder slot
-    that is current for them as sent (the assignment's notice names the due date)."""
+async def _enrol_members(
+    row: AssignmentRow, now: datetime, *, granted_since: datetime | None = None
+) -> int:
+    """Enrol the assignment's members (one identity query, one upsert) — only those whose
+    grant changed since `granted_since` when given —, notify the newly assigned who have not
+    completed the course in one call, and mark the reminder slot that is current for them as
+    sent (the assignment's notice names the due date)."""
     members = await identity.civil_servant_members(
         agency=row.agency_code if row.target_kind != "role" else None,
         department=row.department if row.target_kind == "department" else None,
         role=row.role if row.target_kind == "role" else None,
+        granted_since=granted_since,
     )
     await repository.lock_course(row.course_id)
     enrolled = await repository.enrol_members(
@@ -352,13 +359,23 @@ async def do_withdraw_assignment(
 # --- jobs ------------------------------------------------------------------------------------
 
 
+def _sync_since(row: AssignmentRow, now: datetime) -> datetime | None:
+    """Members whose grant changed since the last sync (with a margin for grants committed
+    late); the first sync of each day (Asia/Ho_Chi_Minh) looks at every member again."""
+    last = row.last_synced_at
+    if last is None or last.astimezone(ZONE).date() != now.astimezone(ZONE).date():
+        return None
+    return last - SYNC_MARGIN
+
+
 async def do_sync_assignments(*, now: datetime | None = None) -> int:
-    """Enrol the members who joined every active assignment's target since it was created
-    (set-based per assignment: one identity query, one upsert); how many were enrolled."""
+    """Enrol the members who joined every active assignment's target since it was last
+    synchronised (set-based per assignment: one identity query, one upsert; every member
+    once a day); how many were enrolled."""
     now = now or _now()
     total = 0
     for row in await repository.active_assignments():
-        total += await _enrol_members(row, now)
+        total += await _enrol_members(row, now, granted_since=_sync_since(row, now))
     return total
 
 

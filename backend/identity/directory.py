@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -88,30 +88,32 @@ async def names_of(person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | Non
     return await repository.names_of(sorted(set(person_ids)))
 
 
-class CivilServant(msgspec.Struct, frozen=True, kw_only=True):
-    """A member of a mandatory training's target: the person and their civil_servant grant's
-    agency and department (None for a holder of another role who is no civil servant)."""
-
-    person_id: uuid.UUID
-    agency_code: str | None
-    department: str | None
+CivilServant = repository.CivilServantRow
+"""A member of a mandatory training's target: `person_id` and their civil_servant grant's
+`agency_code` and `department` (None for a holder of another role who is no civil servant)."""
 
 
 async def civil_servant_members(
-    *, agency: str | None = None, department: str | None = None, role: str | None = None
+    *,
+    agency: str | None = None,
+    department: str | None = None,
+    role: str | None = None,
+    granted_since: datetime | None = None,
 ) -> list[CivilServant]:
     """Set-based, one query: the civil servants of `agency` (and `department` in it) — or,
     with `role`, everyone holding that role (with their civil_servant grant's agency and
     department when they have one; `agency`/`department` then narrow it) — ordered by
-    person id. Nothing given: every civil servant."""
-    rows = await repository.civil_servant_members(agency=agency, department=department, role=role)
-    return [CivilServant(**msgspec.structs.asdict(row)) for row in rows]
+    person id. Nothing given: every civil servant. `granted_since`: only those whose grant
+    was made or changed since then (a periodic sync's increment)."""
+    rows = await repository.civil_servant_members(
+        agency=agency, department=department, role=role, granted_since=granted_since
+    )
+    return rows
 
 
 async def civil_servant_of(person_id: uuid.UUID) -> CivilServant | None:
     """The person's civil_servant grant's agency and department (None: not a civil servant)."""
-    row = await repository.civil_servant_of(person_id)
-    return None if row is None else CivilServant(**msgspec.structs.asdict(row))
+    return await repository.civil_servant_of(person_id)
 
 
 async def list_departments(agencies: Sequence[str] | None = None) -> list[Department]:

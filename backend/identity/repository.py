@@ -865,26 +865,41 @@ class CivilServantRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def civil_servant_members(
-    *, agency: str | None, department: str | None, role: str | None
+    *,
+    agency: str | None,
+    department: str | None,
+    role: str | None,
+    granted_since: datetime | None = None,
 ) -> list[CivilServantRow]:
     """One query: the holders of `role` (civil_servant when None) — limited to `agency` and
-    `department` when given — with the agency and department of their civil_servant grant
-    (None for a holder of another role who is no civil servant); ordered by person id."""
-    rows = await RoleGrant.raw(
-        "SELECT r.person AS person_id, cs.agency AS agency_code, cs.department"
-        " FROM role_grants r"
-        " LEFT JOIN role_grants cs ON cs.person = r.person AND cs.role = 'civil_servant'"
-        " WHERE r.role = {}"
-        " AND ({}::text IS NULL OR cs.agency = {}::text)"
-        " AND ({}::text IS NULL OR cs.department = {}::text)"
-        " ORDER BY r.person",
-        role or "civil_servant",
-        agency,
-        agency,
-        department,
-        department,
-    )
-    return [msgspec.convert(row, CivilServantRow) for row in rows]
+    `department` when given, and to grants made or changed since `granted_since` — with the
+    agency and department of their civil_servant grant (None for a holder of another role who
+    is no civil servant); ordered by person id."""
+    if role in (None, "civil_servant"):
+        sql = (
+            "SELECT person AS person_id, agency AS agency_code, department FROM role_grants"
+            " WHERE role = 'civil_servant'"
+            " AND ({}::text IS NULL OR agency = {}::text)"
+            " AND ({}::text IS NULL OR department = {}::text)"
+            " AND ({}::timestamptz IS NULL OR granted_at >= {}::timestamptz)"
+            " ORDER BY person"
+        )
+        args: list[Any] = [agency, agency, department, department, granted_since, granted_since]
+    else:
+        sql = (
+            "SELECT r.person AS person_id, cs.agency AS agency_code, cs.department"
+            " FROM role_grants r"
+            " LEFT JOIN role_grants cs ON cs.person = r.person AND cs.role = 'civil_servant'"
+            " WHERE r.role = {}"
+            " AND ({}::text IS NULL OR cs.agency = {}::text)"
+            " AND ({}::text IS NULL OR cs.department = {}::text)"
+            " AND ({}::timestamptz IS NULL OR r.granted_at >= {}::timestamptz"
+            "      OR cs.granted_at >= {}::timestamptz)"
+            " ORDER BY r.person"
+        )
+        args = [role, agency, agency, department, department, *[granted_since] * 3]
+    rows = await RoleGrant.raw(sql, *args)
+    return msgspec.convert(rows, list[CivilServantRow])
 
 
 async def civil_servant_of(person_id: uuid.UUID) -> CivilServantRow | None:

@@ -5,7 +5,7 @@ changes, stops at withdrawal."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -183,36 +183,59 @@ async def test_an_earlier_due_date_takes_a_learner_over_and_a_later_one_does_not
 async def test_a_member_who_joins_later_is_enrolled_by_the_sync_job_unless_withdrawn(
     db: None,
 ) -> None:
+    # The real clock: the sync looks at grants made since its last run.
+    now = datetime.now(UTC)
+    due = now + timedelta(days=30)
     course = await make_course()
     await civil_servant("SO-NV")
     admin = admin_principal(await staff(Role.COURSE_ADMIN))
     made = await assignments.do_create_assignment(
-        admin, create(course.course_id, kind="agency", agency="SO-NV"), now=NOW
+        admin,
+        AssignmentCreate(
+            course_id=course.course_id,
+            target=AssignmentTarget(kind="agency", agency="SO-NV"),
+            due_at=due,
+        ),
     )
     newcomer = await civil_servant("SO-NV", name="Lê Thị Mới")
     assert await enrolment_of(newcomer, course.course_id) is None
 
-    assert await assignments.do_sync_assignments(now=NOW + timedelta(minutes=5)) == 1
-    row = await enrolment_of(newcomer, course.course_id)
-    assert row is not None and row["assignment_id"] == made.id and row["due_at"] == DUE
+    assert await assignments.do_sync_assignments() == 1
+    row = await enrolled(newcomer, course.course_id)
+    assert row["assignment_id"] == made.id and row["due_at"] == due
     assert newcomer in await inbox("courses.assigned")
-    assert await assignments.do_sync_assignments(now=NOW + timedelta(minutes=10)) == 0
+    assert await assignments.do_sync_assignments() == 0
 
-    withdrawn = await assignments.do_withdraw_assignment(admin, made.id, now=NOW)
+    withdrawn = await assignments.do_withdraw_assignment(admin, made.id)
     assert withdrawn.active is False and withdrawn.counts.enrolled == 2
     late = await civil_servant("SO-NV", name="Phạm Văn Muộn")
-    await assignments.do_sync_assignments(now=NOW + timedelta(minutes=15))
+    await assignments.do_sync_assignments()
     assert await enrolment_of(late, course.course_id) is None
-    kept = await enrolment_of(newcomer, course.course_id)
-    assert kept is not None and kept["assignment_id"] == made.id
+    kept = await enrolled(newcomer, course.course_id)
+    assert kept["assignment_id"] == made.id
     # Withdrawing again changes nothing (and is audited once).
-    await assignments.do_withdraw_assignment(admin, made.id, now=NOW)
+    await assignments.do_withdraw_assignment(admin, made.id)
     audited = await sql.fetchval(
         "SELECT count(*) FROM audit_entries WHERE action = 'mooc.assignment.withdraw'"
         " AND object_id = $1",
         str(made.id),
     )
     assert audited == 1
+
+
+async def test_the_first_sync_of_a_day_looks_at_every_member_again(db: None) -> None:
+    course = await make_course()
+    member = await civil_servant("SO-DAY")
+    admin = admin_principal(await staff(Role.COURSE_ADMIN))
+    made = await assignments.do_create_assignment(
+        admin, create(course.course_id, kind="agency", agency="SO-DAY"), now=NOW
+    )
+    # An enrolment lost from the assignment (e.g. by hand) is not seen by the increments...
+    await sql.execute("DELETE FROM mooc_enrolments WHERE person_id = $1", member)
+    assert await assignments.do_sync_assignments(now=NOW + timedelta(minutes=5)) == 0
+    # ...but by the day's first full sync.
+    assert await assignments.do_sync_assignments(now=NOW + timedelta(days=1)) == 1
+    assert (await enrolled(member, course.course_id))["assignment_id"] == made.id
 
 
 async def test_changing_the_due_date_moves_the_learners_and_tells_those_still_learning(
