@@ -29,7 +29,7 @@ from litestar.response import Template
 
 from backend.access import Principal, Role, Rule, roles, signed_in
 from backend.console.charts import Bar, bar_chart
-from backend.console.shell import MenuEntry, access, language_of, redirect, render
+from backend.console.shell import Attention, MenuEntry, access, language_of, redirect, render
 from backend.console.shell import url as console_url
 from backend.errors import AppError
 from backend.http.pagination import PageRequest, page_request
@@ -464,3 +464,24 @@ class ReportPages(Controller):
 
 
 PAGES: list[Any] = [AssignmentPages, ReportPages]
+
+
+async def attention(principal: Principal) -> list[Attention]:
+    """For managers and course admins: learners overdue on mandatory training in their
+    agencies (one count on the partial index of due dates)."""
+    if not reports.sees_reports(principal):
+        return []
+    overdue = await reports.count_overdue(principal)
+    if not overdue:
+        return []
+    return [
+        Attention(
+            title_vi="Học viên quá hạn đào tạo bắt buộc",
+            title_en="Learners overdue on mandatory training",
+            href=console_url("/training/reports"),
+            count=overdue,
+            detail_vi="Chưa hoàn thành khoá học bắt buộc đúng hạn",
+            detail_en="Mandatory courses not completed by their due date",
+            tone="warn",
+        )
+    ]

@@ -189,3 +189,17 @@ async def departments(
         _scope(agencies),
     )
     return [(r["agency_code"], r["department"]) for r in records]
+
+
+async def count_overdue(agencies: Collection[str] | None, now: datetime) -> int:
+    """Learners past an active assignment's due date who have not completed, in those
+    agencies (the partial index on due dates of uncompleted enrolments)."""
+    found = await sql.fetchval(
+        "SELECT count(*) FROM mooc_enrolments e"
+        " JOIN mooc_assignments a ON a.id = e.assignment_id AND a.active"
+        " WHERE e.status = 'active' AND e.completed_at IS NULL AND e.due_at IS NOT NULL"
+        " AND e.due_at < $1 AND ($2::text[] IS NULL OR e.agency_code = ANY($2::text[]))",
+        now,
+        _scope(agencies),
+    )
+    return int(found or 0)

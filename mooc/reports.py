@@ -224,6 +224,15 @@ async def access_learners(
     )
 
 
+async def count_overdue(principal: Principal, *, now: datetime | None = None) -> int:
+    """How many learners in the caller's agencies are overdue on mandatory training (0 for
+    someone who sees no report)."""
+    scope = report_scope(principal)
+    if scope is not None and not scope:
+        return 0
+    return await report_repository.count_overdue(scope, now or _now())
+
+
 async def report_departments(principal: Principal, course_id: uuid.UUID) -> list[tuple[str, str]]:
     """(agency, department) pairs among the course's learners the caller sees."""
     return await report_repository.departments(course_id, _checked_scope(principal))

@@ -264,3 +264,13 @@ async def test_the_export_holds_every_learner_in_scope_and_is_audited(
     )
     assert entry["actor_id"] == str(fixture.manager)
     assert '"rows": 5' in entry["details"] and f'"format": "{fmt}"' in entry["details"]
+
+
+async def test_the_overdue_count_of_the_home_page_follows_the_scope(fixture: Fixture) -> None:
+    admin = admin_principal(await staff(Role.COURSE_ADMIN))
+    manager = manager_principal(fixture.manager, "SO-A")
+    other = manager_principal(fixture.manager, "SO-B")
+    assert await reports.count_overdue(admin, now=LATER) >= 2
+    assert await reports.count_overdue(manager, now=LATER) == 2
+    assert await reports.count_overdue(other, now=LATER) == 0
+    assert await reports.count_overdue(manager, now=NOW) == 0  # nothing due yet
