@@ -110,7 +110,7 @@ async def test_the_periodic_tasks_run_in_the_worker() -> None:
             ),
         )
     newcomer = await civil_servant("SO-WORKER")
-    await assignment_tasks.sync_assignments.defer_async(timestamp=0)
+    await assignment_tasks.sync_assignments.defer_async(timestamp=0)  # type: ignore[call-arg]  # the periodic decorator hides the parameter
     await job_app.run_worker_async(
         queues=["maintenance"], wait=False, install_signal_handlers=False, listen_notify=False
     )
