@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from backend.access import Role
+from backend.http.pagination import PageRequest
 from mooc import assignments, sql
 from mooc.assignment_errors import (
     AssignmentCourseNotPublished,
@@ -313,3 +314,33 @@ async def test_what_cannot_be_assigned_is_refused(db: None) -> None:
             )
     with pytest.raises(AssignmentNotFound):
         await assignments.get_assignment(uuid.uuid4())
+
+
+async def test_assignments_are_listed_newest_first_in_pages(db: None) -> None:
+    admin = admin_principal(await staff(Role.COURSE_ADMIN))
+    await civil_servant("SO-LIST")
+    course = await make_course()
+    made = [
+        await assignments.do_create_assignment(
+            admin,
+            create(course.course_id, kind="agency", agency="SO-LIST"),
+            now=NOW + timedelta(minutes=n),
+        )
+        for n in range(3)
+    ]
+    seen = []
+    cursor = None
+    while True:
+        page = await assignments.list_assignments(
+            PageRequest(cursor=cursor, limit=2), course_id=course.course_id, now=NOW
+        )
+        seen += [a.id for a in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [a.id for a in reversed(made)]
+    await assignments.do_withdraw_assignment(admin, made[0].id, now=NOW)
+    withdrawn = await assignments.list_assignments(
+        PageRequest(), course_id=course.course_id, active=False, now=NOW
+    )
+    assert [a.id for a in withdrawn.items] == [made[0].id]
