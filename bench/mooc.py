@@ -741,6 +741,13 @@ def seed(database_url: str, learners: int, agencies: int) -> tuple[float, str]:
     )
     if done.returncode:
         raise RuntimeError(f"ctn seed failed:\n{done.stdout}{done.stderr}")
+    # The whole database's statistics, as after any bulk load (the synthetic people and role
+    # grants too; the loader analyzes the MOOC's tables itself): this machine's PostgreSQL
+    # runs with autovacuum off, and stale statistics turn lookups by person into scans.
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
     lines = [line for line in done.stdout.splitlines() if "MOOC:" in line]
     return time.perf_counter() - started, lines[-1].strip() if lines else ""
 

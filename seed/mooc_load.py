@@ -46,6 +46,18 @@ from mooc.certificates import new_code
 
 NAMESPACE = uuid.UUID("6f4c2b7e-1d0a-4c55-9a43-3b8f1f0d5c21")
 CODE_PREFIX = "BENCH-"
+TABLES = (
+    "mooc_courses",
+    "mooc_course_versions",
+    "mooc_sections",
+    "mooc_lessons",
+    "mooc_questions",
+    "mooc_assignments",
+    "mooc_enrolments",
+    "mooc_lesson_progress",
+    "mooc_quiz_attempts",
+    "mooc_certificates",
+)
 BATCH = 5_000
 """Learners per transaction (one COPY per table each)."""
 
@@ -847,6 +859,11 @@ async def do_load_mooc_learners(
         report.certificates += len(rows.certificates)
         last = first + len(todo[first : first + BATCH])
         echo(f"  MOOC learners {first + 1:,}–{last:,} of {len(todo):,} new")
+    if report.learners or report.courses:
+        # Fresh statistics for the planner: without them (autovacuum may be off, or not have
+        # come round yet) the hot paths' lookups by person and enrolment turn into scans.
+        async with unit_of_work():
+            await sql.execute(f"ANALYZE {', '.join(TABLES)}")
     echo(
         f"  MOOC: {report.learners:,} new learners"
         f" ({len(chosen) - report.learners:,} already loaded),"
