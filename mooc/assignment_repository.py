@@ -372,10 +372,13 @@ WITH candidates AS (
     ON CONFLICT (enrolment_id, slot) DO NOTHING
     RETURNING enrolment_id, slot
 )
-SELECT s.enrolment_id, s.slot, c.person_id, c.course_id, c.due_at
-FROM sent s JOIN candidates c USING (enrolment_id)
-ORDER BY c.course_id, c.due_at, c.person_id
+SELECT s.enrolment_id, s.slot, e.person_id, e.course_id, e.due_at
+FROM sent s JOIN mooc_enrolments e ON e.id = s.enrolment_id
+ORDER BY e.course_id, e.due_at, e.person_id
 """
+    # The slots sent are joined back to the enrolments by primary key, not to the candidates:
+    # two CTE scans have no statistics, and the planner may join them in a nested loop
+    # (50,000 × 50,000 comparisons, past the statement timeout).
 )
 
 
