@@ -484,8 +484,12 @@ async def course_with_version(course_id: uuid.UUID, version_id: uuid.UUID | None
 
 
 async def enrolment_of(person_id: uuid.UUID, course_id: uuid.UUID) -> Row | None:
+    """The enrolment, and whether the assignment that made it mandatory is still in force
+    (`assignment_active`)."""
     return await sql.fetchrow(
-        "SELECT * FROM mooc_enrolments WHERE person_id = $1 AND course_id = $2",
+        "SELECT e.*, coalesce(a.active, false) AS assignment_active FROM mooc_enrolments e"
+        " LEFT JOIN mooc_assignments a ON a.id = e.assignment_id"
+        " WHERE e.person_id = $1 AND e.course_id = $2",
         person_id,
         course_id,
     )

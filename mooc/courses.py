@@ -1224,12 +1224,12 @@ async def do_unenrol(
     person_id: uuid.UUID, course_id: uuid.UUID, *, at: datetime | None = None
 ) -> Enrolment:
     """Leave a course (progress kept; enrolling again reactivates it). Mandatory training
-    cannot be left (`EnrolmentMandatory`); a completed course stays completed; never enrolled:
-    `EnrolmentNotFound`. Idempotent."""
+    cannot be left while its assignment is in force (`EnrolmentMandatory`); a completed course
+    stays completed; never enrolled: `EnrolmentNotFound`. Idempotent."""
     existing = await repo.enrolment_of(person_id, course_id)
     if existing is None:
         raise EnrolmentNotFound()
-    if existing["assignment_id"] is not None and existing["status"] != "completed":
+    if existing["assignment_active"] and existing["status"] != "completed":
         raise EnrolmentMandatory()
     if existing["status"] != "active":
         return _enrolment(existing)

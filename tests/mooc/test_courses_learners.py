@@ -134,7 +134,9 @@ async def test_enrolling_is_idempotent_and_leaving_keeps_progress_for_coming_bac
     assert response.status_code == 404 and response.json()["code"] == "mooc_enrolment_not_found"
 
 
-async def test_mandatory_training_cannot_be_left(client: httpx.AsyncClient) -> None:
+async def test_mandatory_training_cannot_be_left_while_its_assignment_is_in_force(
+    client: httpx.AsyncClient,
+) -> None:
     author = await person(Role.COURSE_ADMIN)
     course = await reading_course(client, author)
     learner = await person(Role.CIVIL_SERVANT)
@@ -153,6 +155,10 @@ async def test_mandatory_training_cannot_be_left(client: httpx.AsyncClient) -> N
     )
     response = await client.delete(enrolment_url(course), headers=learner.headers)
     assert response.status_code == 409 and response.json()["code"] == "mooc_enrolment_mandatory"
+    # Once the assignment is withdrawn, the course is no longer mandatory: it may be left.
+    await sql.execute("UPDATE mooc_assignments SET active = false WHERE id = $1", assignment)
+    left = ok(await client.delete(enrolment_url(course), headers=learner.headers))
+    assert left["status"] == "unenrolled"
 
 
 async def test_prerequisites_must_be_completed_first(client: httpx.AsyncClient) -> None:
