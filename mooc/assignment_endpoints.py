@@ -5,12 +5,7 @@ own; anyone else sees nothing). Thin: the rules are in `mooc.assignments` and `m
 
 from __future__ import annotations
 
-import asyncio
-import os
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -20,6 +15,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from backend.access import Role, access, roles, signed_in
+from backend.downloads import file_answer
 from backend.http.pagination import PageRequest, page_request
 from mooc import assignments, reports
 from mooc.assignment_errors import (
@@ -213,45 +209,6 @@ async def _export(
         ),
         fmt,
         f"bao-cao-dao-tao-{course_id.hex[:8]}",
-    )
-
-
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-async def file_answer(write: Callable[[Path], Awaitable[Path]], fmt: str, filename: str) -> Stream:
-    """The file `write` produces (the service audits it), as `filename.fmt`, streamed and
-    removed once sent. (The same as welfare's `file_answer`, which other domains may not
-    import.)"""
-    handle, name = tempfile.mkstemp(suffix=f".{fmt}", prefix="ctn-mooc-")
-    os.close(handle)
-    path = Path(name)
-    try:
-        await write(path)
-    except BaseException:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise
-
-    async def chunks() -> AsyncIterator[bytes]:
-        source = await asyncio.to_thread(path.open, "rb")
-        try:
-            while block := await asyncio.to_thread(source.read, 256 * 1024):
-                yield block
-        finally:
-            source.close()
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-
-    return Stream(
-        chunks(),
-        media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
     )
 
 

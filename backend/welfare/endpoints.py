@@ -17,6 +17,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from backend.access import SIGNED_IN, Role, access, roles, signed_in
+from backend.downloads import file_answer
 from backend.http.pagination import PageRequest, page_request
 from backend.settings import Settings
 from backend.welfare import service
@@ -36,7 +37,6 @@ from backend.welfare.errors import (
     PeriodNotFound,
     ProgrammeInvalid,
 )
-from backend.welfare.files import file_answer
 from backend.welfare.schemas import (
     BeneficiaryDetail,
     BeneficiaryFilters,

@@ -38,11 +38,11 @@ from backend.console.charts import Bar, bar_chart
 from backend.console.forms import form_text as _text
 from backend.console.places import commune_names
 from backend.console.shell import Attention, MenuEntry, access, language_of, redirect, render
+from backend.downloads import file_answer
 from backend.errors import BadRequest, ValidationFailed
 from backend.http.pagination import PageRequest
 from backend.settings import Settings
 from backend.welfare import service
-from backend.welfare.files import file_answer
 from backend.welfare.schemas import (
     BeneficiaryFilters,
     BeneficiaryStatus,

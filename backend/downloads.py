@@ -1,6 +1,6 @@
-"""Files the welfare officers download (per-row import reports, exports), the same way from
-the API and the console: written to a temporary file by the service (which audits it), then
-streamed and removed once sent."""
+"""Files staff download (welfare's per-row import reports and exports, the MOOC's training
+reports), the same way from the API and the console: written to a temporary file by the
+service (which audits it), then streamed and removed once sent."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MEDIA_TYPES = {
 
 async def file_answer(write: Callable[[Path], Awaitable[Path]], fmt: str, filename: str) -> Stream:
     """The file `write` produces, as `filename.fmt`, streamed and removed once sent."""
-    handle, name = tempfile.mkstemp(suffix=f".{fmt}", prefix="ctn-welfare-")
+    handle, name = tempfile.mkstemp(suffix=f".{fmt}", prefix="ctn-download-")
     os.close(handle)
     path = Path(name)
     try:
