@@ -27,9 +27,12 @@ Attempts, and the rules this module guarantees:
   the deadline's grace is graded as `timed_out` with the answers saved in time, and answered
   with the error `AttemptTimeOver` (409, `mooc_attempt_time_over`, the attempt's id in the
   problem); its result is then read with GET /attempts/{id}.
-- Time-out: attempts left open are graded `timed_out` by a job deferred at start for the
-  deadline, by a periodic sweep (every minute, set-based), and by any read of the attempt —
-  all through `_finish`, on the locked row, so an attempt is graded exactly once.
+- Time-out: attempts left open are graded `timed_out` by a periodic sweep (every
+  `SWEEP_SECONDS`, set-based, on the partial index of open attempts' deadlines) and at once by
+  any read, answer or submission of the attempt — all through `_finish`, on the locked row, so
+  an attempt is graded exactly once. (A job deferred per attempt for its deadline cost half of
+  a start's CPU — a second connection and an insert into the job queue — at the quiz-start
+  spike; the sweep grades the same attempts at most `SWEEP_SECONDS` later.)
 - Grading (`mooc.grading`): all or nothing per question; a passed attempt completes the lesson
   (`mooc.completion.do_complete_lesson`), every graded attempt refreshes the enrolment (best
   score for the reports).
@@ -57,7 +60,6 @@ from typing import Any
 
 import msgspec
 
-from backend.jobs import defer
 from mooc import completion
 from mooc import quiz_repository as repository
 from mooc.context import LessonContext, learner_lesson
@@ -97,7 +99,8 @@ from mooc.quiz_schemas import (
 GRACE_SECONDS = 2.0
 """How long after the deadline answers and submissions are still accepted (network latency)."""
 GRACE = timedelta(seconds=GRACE_SECONDS)
-JOB_MARGIN = timedelta(seconds=1)
+SWEEP_SECONDS = 10
+"""How often the sweep grades the attempts left open past their deadline (`quiz_tasks`)."""
 """The deadline job runs this long after the grace ends."""
 SWEEP_BATCH = 500
 BANK_CACHE_SIZE = 2048
@@ -540,17 +543,6 @@ async def _grade_if_overdue(attempt_id: uuid.UUID, now: datetime) -> AttemptRow 
     return row
 
 
-async def do_grade_overdue_attempt(attempt_id: uuid.UUID, now: datetime | None = None) -> bool:
-    """The deadline job: grade the attempt as timed out if it is still open past its deadline
-    and grace. True if this call graded it."""
-    now = _now(now)
-    row = await repository.attempt_of(attempt_id, lock=True)
-    if row is None or row.status != "open" or not _past_grace(row, now):
-        return False
-    await _finish(row, await quiz_bank(row.lesson_id), now, submitting=False)
-    return True
-
-
 async def do_sweep_overdue_attempts(
     now: datetime | None = None, *, limit: int = SWEEP_BATCH
 ) -> int:
@@ -673,15 +665,6 @@ async def do_start_attempt(
         if row is None:  # a concurrent start of the same learner won: answer its attempt
             continue
         await completion.do_touch(context.enrolment_id, lesson_id, now)
-        if deadline is not None:
-            from mooc.quiz_tasks import grade_attempt_at_deadline
-
-            await defer(
-                grade_attempt_at_deadline.configure(
-                    schedule_at=deadline + GRACE + JOB_MARGIN, lock=f"mooc-attempt:{row.id}"
-                ),
-                attempt_id=str(row.id),
-            )
         return _view(row, bank, now, passed_any=False), True
     raise AttemptsExhausted()  # pragma: no cover - three concurrent starts in a row
 

@@ -1,35 +1,19 @@
-"""Background jobs of quizzes: an attempt graded at its deadline (deferred when it starts), and
-a sweep every minute for open attempts past their deadline that no job graded (a job lost, a
-worker down at the time). Both grade through `mooc.quiz`, once per attempt whatever runs first
-(a submission, a read, the job or the sweep)."""
+"""Background jobs of quizzes: the sweep that grades, every `quiz.SWEEP_SECONDS`, the open
+attempts past their deadline (and its grace) that no read, answer or submission has graded
+yet. It grades through `mooc.quiz`, once per attempt whatever runs first."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 
-from backend.jobs import DEFAULT_RETRY, job_app, transactional
+from backend.jobs import job_app, transactional
 from backend.logs import log_fields
 from mooc import quiz
 
 log = logging.getLogger(__name__)
 
 
-@job_app.task(
-    name="mooc.grade_attempt_at_deadline",
-    queue="mooc",
-    retry=DEFAULT_RETRY,
-    pass_context=False,
-)
-@transactional
-async def grade_attempt_at_deadline(attempt_id: str) -> None:
-    """Grade the attempt as timed out if it is still open (nothing otherwise)."""
-    graded = await quiz.do_grade_overdue_attempt(uuid.UUID(attempt_id))
-    if graded:
-        log_fields(log, logging.INFO, "quiz attempt timed out", attempt_id=attempt_id)
-
-
-@job_app.periodic(cron="* * * * *")
+@job_app.periodic(cron=f"* * * * * */{quiz.SWEEP_SECONDS}")  # the sixth field: seconds
 @job_app.task(
     name="mooc.sweep_overdue_attempts",
     queue="maintenance",

@@ -14,7 +14,7 @@ import httpx
 
 from backend.access import Role
 from mooc import quiz, sql
-from mooc.quiz_tasks import grade_attempt_at_deadline, sweep_overdue_attempts
+from mooc.quiz_tasks import sweep_overdue_attempts
 from tests.mooc.factories import LessonSpec
 from tests.mooc.quiz_fixtures import (
     QuizCourse,
@@ -206,28 +206,26 @@ async def test_reading_an_attempt_past_its_deadline_grades_it(client: httpx.Asyn
     assert (await start(client, headers, made.lesson_id))["number"] == 2
 
 
-async def test_time_out_is_graded_by_the_deadline_job_and_by_the_sweep(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_time_out_is_graded_by_the_sweep_once(client: httpx.AsyncClient) -> None:
     made = await quiz_course(time_limit_seconds=60)
     _, _, headers = await learner(made)
     other = await learner(made)
-    by_job = await start(client, headers, made.lesson_id)
-    await answer_all(client, headers, made, by_job)
+    answered = await start(client, headers, made.lesson_id)
+    await answer_all(client, headers, made, answered)
     by_sweep = await start(client, other[2], made.lesson_id)
     still_open = await start(client, (await learner(made))[2], made.lesson_id)
 
-    # The job deferred at start, run before the deadline: nothing happens.
-    await grade_attempt_at_deadline.func(attempt_id=by_job["id"])
-    assert await status_of(by_job["id"]) == "open"
-    await move_deadline(by_job["id"], 3)
-    await grade_attempt_at_deadline.func(attempt_id=by_job["id"])
-    assert await status_of(by_job["id"]) == "timed_out"
-    graded = (await client.get(f"{API}/attempts/{by_job['id']}", headers=headers)).json()
-    assert graded["passed"] is True and graded["percent"] == 100.0
-    # Run again (a retry): the grade stays.
-    await grade_attempt_at_deadline.func(attempt_id=by_job["id"])
-    again = (await client.get(f"{API}/attempts/{by_job['id']}", headers=headers)).json()
+    # Before the deadline, the sweep leaves every attempt open.
+    await sweep_overdue_attempts.func(timestamp=0)
+    assert await status_of(answered["id"]) == "open"
+    await move_deadline(answered["id"], 3)
+    await sweep_overdue_attempts.func(timestamp=0)
+    assert await status_of(answered["id"]) == "timed_out"
+    graded = (await client.get(f"{API}/attempts/{answered['id']}", headers=headers)).json()
+    assert graded["passed"] is True and graded["percent"] == 100.0  # the answers saved in time
+    # Run again (the next sweep): the grade stays.
+    await sweep_overdue_attempts.func(timestamp=0)
+    again = (await client.get(f"{API}/attempts/{answered['id']}", headers=headers)).json()
     assert {k: v for k, v in again.items() if k != "now"} == {
         k: v for k, v in graded.items() if k != "now"
     }

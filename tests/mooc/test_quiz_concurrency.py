@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from backend.db import unit_of_work
+from backend.jobs import job_app
 from mooc import quiz, quiz_repository, sql
 from tests.mooc.quiz_fixtures import learner, quiz_course, right_answer
 
@@ -50,15 +50,15 @@ async def test_racing_submissions_grade_once_and_complete_the_course_once(
         async with unit_of_work():
             return await quiz.do_submit_attempt(person, attempt.id)
 
-    async def job() -> bool:
+    async def sweep() -> int:
         async with unit_of_work():
-            return await quiz.do_grade_overdue_attempt(attempt.id)
+            return await quiz.do_sweep_overdue_attempts()
 
-    results = await asyncio.gather(submit(), submit(), submit(), job())
+    results = await asyncio.gather(submit(), submit(), submit(), sweep())
     assert stored == [attempt.id]  # graded by exactly one of them
     graded = [r for r in results[:3]]
     assert {(r.status, r.score, r.passed) for r in graded} == {("submitted", 4.0, True)}
-    assert results[3] is False  # the job found nothing past its deadline
+    assert results[3] == 0  # the sweep found nothing past its deadline
 
     state = await fetchrow(
         "SELECT status, completed_at, (SELECT count(*) FROM mooc_certificates c"
@@ -87,34 +87,26 @@ async def test_racing_starts_make_one_attempt(committed: None) -> None:
     assert count["n"] == 1
 
 
-async def test_the_deadline_job_is_enqueued_when_the_start_commits(committed: None) -> None:
+async def test_starting_a_timed_attempt_enqueues_no_job(committed: None) -> None:
+    """Time-outs are graded by the sweep (and any read, answer or submission): a start is
+    one insert, with nothing for the job queue at the quiz-start spike."""
     async with unit_of_work():
         made = await quiz_course(time_limit_seconds=300)
     async with unit_of_work():
         person, _, _ = await learner(made)
     async with unit_of_work():
         attempt, started = await quiz.do_start_attempt(person, made.lesson_id)
-        assert started
-    job = await fetchrow(
-        "SELECT scheduled_at, args, status FROM procrastinate_jobs"
-        " WHERE task_name = 'mooc.grade_attempt_at_deadline' AND args->>'attempt_id' = $1",
-        str(attempt.id),
-    )
-    assert job is not None and job["status"] == "todo"
-    assert attempt.deadline_at is not None
-    expected = attempt.deadline_at + quiz.GRACE + quiz.JOB_MARGIN
-    assert abs(job["scheduled_at"] - expected) < timedelta(milliseconds=5)
+    assert started and attempt.deadline_at is not None
+    jobs = await fetchrow("SELECT count(*) AS n FROM procrastinate_jobs WHERE queue_name = 'mooc'")
+    assert jobs["n"] == 0
 
-    # Without a time limit there is no deadline and no job.
-    async with unit_of_work():
-        untimed = await quiz_course()
-    async with unit_of_work():
-        other, _, _ = await learner(untimed)
-    async with unit_of_work():
-        free, _ = await quiz.do_start_attempt(other, untimed.lesson_id)
-    assert free.deadline_at is None
-    none = await fetchrow(
-        "SELECT count(*) AS n FROM procrastinate_jobs WHERE args->>'attempt_id' = $1",
-        str(free.id),
-    )
-    assert none["n"] == 0
+
+async def test_the_sweep_runs_every_few_seconds() -> None:
+    from mooc.quiz_tasks import sweep_overdue_attempts
+
+    periodic = [
+        p
+        for p in job_app.periodic_registry.periodic_tasks.values()
+        if p.task is sweep_overdue_attempts
+    ]
+    assert [p.cron for p in periodic] == [f"* * * * * */{quiz.SWEEP_SECONDS}"]
