@@ -259,6 +259,8 @@ class Phase:
 class Target:
     def __init__(self, host: str, port: int, pid: int) -> None:
         self.host, self.port, self.pid = host, port, pid
+        self.connections = 4000
+        """At most this many connections at once (a proxy's upstream pool when small)."""
 
     @property
     def url(self) -> str:
@@ -268,7 +270,7 @@ class Target:
 async def run_phase(
     name: str, target: Target, build: Callable[[Client, Recorder], list[Event]], *, drain: float
 ) -> Phase:
-    client = Client(target.host, target.port)
+    client = Client(target.host, target.port, max_connections=target.connections)
     recorder = Recorder()
     events = build(client, recorder)
     tree = process_tree(target.pid)
@@ -835,6 +837,12 @@ async def run(args: argparse.Namespace, directory: Path, database_url: str) -> d
     try:
         async with serving(directory, database_url, args.workers, {}) as target:
             print(f"ctn serve --workers {args.workers} at {target.url}")
+            target.connections = args.connections
+            if args.connections < 4000:
+                print(
+                    f"at most {args.connections} connections (as a proxy's upstream pool):"
+                    " requests beyond wait for one, and the wait is latency"
+                )
             online = max(1, int(args.learners * model.online))
             learners = await learners_of(await pick_learners(online, "steady"))
             rate = sum(model.rates(args.learners).values())
@@ -1039,6 +1047,13 @@ def main() -> None:
     parser.add_argument("--ceiling-seconds", type=float, default=5.0)
     parser.add_argument(
         "--ceiling", type=lambda s: [float(x) for x in s.split(",")], default=[1, 2, 4, 8]
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=4000,
+        help="connections at most (default: one per request in flight, as direct clients;"
+        " e.g. 64: a reverse proxy's upstream pool in front of the server)",
     )
     parser.add_argument("--skip-steady", action="store_true")
     parser.add_argument("--skip-burst", action="store_true")
