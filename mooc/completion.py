@@ -58,11 +58,12 @@ async def do_complete_lesson_with_state(
 ) -> tuple[bool, EnrolmentState | None]:
     """`do_complete_lesson`, also answering the enrolment's state after it (None when this
     call completed nothing)."""
-    if await repository.lock_enrolment(enrolment_id) is None:
+    locked = await repository.lock_enrolment(enrolment_id)
+    if locked is None:
         return False, None
     if not await repository.complete_lesson(enrolment_id, lesson_id, person_id, at):
         return False, None
-    return True, await refresh_enrolment(enrolment_id, at)
+    return True, await _refresh_locked(locked, at)
 
 
 async def refresh_enrolment(enrolment_id: uuid.UUID, at: datetime) -> EnrolmentState | None:
@@ -74,6 +75,12 @@ async def refresh_enrolment(enrolment_id: uuid.UUID, at: datetime) -> EnrolmentS
     locked = await repository.lock_enrolment(enrolment_id)
     if locked is None:
         return None
+    return await _refresh_locked(locked, at)
+
+
+async def _refresh_locked(locked: repository.EnrolmentLock, at: datetime) -> EnrolmentState | None:
+    """`refresh_enrolment` of an enrolment this transaction has already locked."""
+    enrolment_id = locked.id
     totals = await repository.refresh_totals(enrolment_id, locked.version_id, at)
     if totals is None:  # pragma: no cover - the row is locked by this transaction
         return None

@@ -664,7 +664,6 @@ async def do_start_attempt(
         )
         if row is None:  # a concurrent start of the same learner won: answer its attempt
             continue
-        await completion.do_touch(context.enrolment_id, lesson_id, now)
         return _view(row, bank, now, passed_any=False), True
     raise AttemptsExhausted()  # pragma: no cover - three concurrent starts in a row
 

@@ -233,12 +233,21 @@ async def insert_attempt(
     deadline_at: datetime | None,
 ) -> AttemptRow | None:
     """The new open attempt, or None when a concurrent start won (an open attempt exists, or
-    this number was taken)."""
+    this number was taken). The enrolment's activity is noted in the same statement (what
+    `completion.do_touch` does: first activity, last lesson, last activity), one round trip
+    fewer at the quiz-start spike."""
     row = await sql.fetchrow(
-        "INSERT INTO mooc_quiz_attempts AS a (id, enrolment_id, lesson_id, person_id, number,"
-        " status, questions, answers, started_at, deadline_at, results)"
+        "WITH a AS (INSERT INTO mooc_quiz_attempts AS a (id, enrolment_id, lesson_id, person_id,"
+        " number, status, questions, answers, started_at, deadline_at, results)"
         " VALUES ($1, $2, $3, $4, $5, 'open', $6::jsonb, '{}', $7, $8, '{}')"
-        f" ON CONFLICT DO NOTHING RETURNING {_ATTEMPT_COLUMNS}",
+        f" ON CONFLICT DO NOTHING RETURNING {_ATTEMPT_COLUMNS}),"
+        " touched AS (UPDATE mooc_enrolments SET"
+        " started_at = least(coalesce(started_at, $7), $7),"
+        " last_lesson_id = CASE WHEN last_activity_at IS NULL OR $7 >= last_activity_at"
+        " THEN $3 ELSE last_lesson_id END,"
+        " last_activity_at = greatest(coalesce(last_activity_at, $7), $7)"
+        " WHERE id = $2 AND EXISTS (SELECT 1 FROM a))"
+        f" SELECT {_ATTEMPT_COLUMNS} FROM a",
         attempt_id,
         enrolment_id,
         lesson_id,

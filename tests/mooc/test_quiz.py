@@ -320,6 +320,12 @@ async def test_a_passed_required_quiz_completes_the_lesson_and_the_course(
     made = await quiz_course(other_lessons=(LessonSpec(kind="reading", required=False),))
     person, enrolment, headers = await learner(made)
     failed = await start(client, headers, made.lesson_id)
+    touched = await sql.fetchrow(
+        "SELECT started_at, last_lesson_id, last_activity_at FROM mooc_enrolments WHERE id = $1",
+        enrolment,
+    )
+    assert touched["started_at"] is not None and touched["last_activity_at"] is not None
+    assert touched["last_lesson_id"] == made.lesson_id  # starting the quiz is activity in it
     await answer_all(client, headers, made, failed, wrong=4)
     await submit(client, headers, failed["id"])
     state = await sql.fetchrow(
@@ -327,7 +333,7 @@ async def test_a_passed_required_quiz_completes_the_lesson_and_the_course(
         enrolment,
     )
     assert state["status"] == "active" and state["completed_at"] is None
-    assert state["best_score"] == 0 and state["started_at"] is not None
+    assert state["best_score"] == 0 and state["started_at"] == touched["started_at"]
 
     passed = await start(client, headers, made.lesson_id)
     await answer_all(client, headers, made, passed)
