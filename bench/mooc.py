@@ -835,8 +835,9 @@ async def run(args: argparse.Namespace, directory: Path, database_url: str) -> d
     rng = random.Random(15)  # the load's randomness, not a secret
     phases: list[Phase] = []
     try:
-        async with serving(directory, database_url, args.workers, {}) as target:
-            print(f"ctn serve --workers {args.workers} at {target.url}")
+        extra = dict(item.split("=", 1) for item in args.server_env)
+        async with serving(directory, database_url, args.workers, extra) as target:
+            print(f"ctn serve --workers {args.workers} at {target.url} {extra or ''}")
             target.connections = args.connections
             if args.connections < 4000:
                 print(
@@ -1036,6 +1037,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="steady mix, measured")
     parser.add_argument("--warmup", type=float, default=10.0, help="steady mix, not counted")
     parser.add_argument("--workers", type=int, default=2, help="ctn serve --workers")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the served app (repeatable), e.g. CTN_DB_POOL_MAX=40",
+    )
     parser.add_argument("--burst-learners", type=int, default=5000)
     parser.add_argument("--answer-seconds", type=float, default=60.0)
     parser.add_argument(
